@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+TYPE_CHECKING = False  # keeps typing out of "import anyrun"
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
+
+def _name_of(obj: object) -> str:
+    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or "f"
+
+
+def close_if_coroutine(obj: object) -> None:
+    """Close a coroutine object we refuse, so Python does not also warn that it was
+    never awaited."""
+    from collections.abc import Coroutine
+
+    if isinstance(obj, Coroutine):
+        obj.close()
+
+
+def call_async_function(
+    caller: str, func: Callable[..., Awaitable[T]], args: tuple[Any, ...]
+) -> Coroutine[Any, Any, T]:
+    """Call ``func(*args)`` and return the coroutine it makes, or raise a
+    :exc:`TypeError` that shows the call the user meant (as trio's
+    ``coroutine_or_error`` does)."""
+    from collections.abc import Coroutine
+
+    if not callable(func):
+        if isinstance(func, Coroutine):
+            name = _name_of(func)
+            close_if_coroutine(func)
+            raise TypeError(
+                f"{caller}() expected an async function, but got the coroutine object "
+                f"{name}(...): pass the function and its arguments, not the result of "
+                f"calling it:\n\n    {caller}({name}(...))  ->  {caller}({name}, ...)"
+            )
+        raise TypeError(
+            f"{caller}() expected an async function, but got {func!r}, which is not "
+            "callable"
+        )
+    coro = func(*args)
+    if isinstance(coro, Coroutine):
+        return coro
+    name = _name_of(func)
+    if hasattr(coro, "__aiter__"):
+        raise TypeError(
+            f"{caller}() expected an async function, but {name} is an async generator "
+            "function; it must be declared with 'async def' and must not yield"
+        )
+    if hasattr(coro, "__await__"):
+        raise TypeError(
+            f"{caller}() expected an async function, but {name}() returned "
+            f"{coro!r}, an awaitable that is not a coroutine; wrap it in an async "
+            "function that awaits it"
+        )
+    raise TypeError(
+        f"{caller}() expected an async function, but {name} is a regular function "
+        f"(it returned {coro!r}); declare it with 'async def {name}(...)'"
+    )
