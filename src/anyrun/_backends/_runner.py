@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Coroutine
+from functools import partial
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -70,7 +71,9 @@ class Runner:
         if not asyncio.iscoroutine(coro):
             raise ValueError(f"a coroutine was expected, got {coro!r}")
         if asyncio.events._get_running_loop() is not None:
-            raise RuntimeError("Runner.run() cannot be called from a running event loop")
+            raise RuntimeError(
+                "Runner.run() cannot be called from a running event loop"
+            )
         loop = self._lazy_init()
         if context is None:
             context = self._context
@@ -85,10 +88,7 @@ class Runner:
             threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler
         ):
-
-            def sigint_handler(signum: int, frame: FrameType | None) -> None:
-                self._on_sigint(task)
-
+            sigint_handler = partial(self._on_sigint, main_task=task)
             try:
                 signal.signal(signal.SIGINT, sigint_handler)
             except ValueError:  # an embedded interpreter may not allow it
@@ -130,7 +130,9 @@ class Runner:
         self._context = contextvars.copy_context()
         return loop
 
-    def _on_sigint(self, main_task: asyncio.Task[Any]) -> None:
+    def _on_sigint(
+        self, signum: int, frame: FrameType | None, main_task: asyncio.Task[Any]
+    ) -> None:
         self._interrupt_count += 1
         if self._interrupt_count == 1 and not main_task.done():
             main_task.cancel()

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def _name_of(obj: object) -> str:
-    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or "f"
+    return getattr(obj, "__name__", None) or type(obj).__name__
 
 
 def close_if_coroutine(obj: object) -> None:
@@ -44,7 +44,7 @@ def call_async_function(
         )
     coro = func(*args)
     if isinstance(coro, Coroutine):
-        return coro
+        return coro  # pyright: ignore[reportUnknownVariableType]
     name = _name_of(func)
     if hasattr(coro, "__aiter__"):
         raise TypeError(

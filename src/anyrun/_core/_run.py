@@ -82,6 +82,11 @@ def run(
     token = current_backend_var.set(async_backend)
     try:
         return async_backend.run(coro, prepared)
+    except BaseException:
+        # If the backend failed before starting it, this spares the user a "never
+        # awaited" warning; on a finished coroutine it does nothing.
+        coro.close()
+        raise
     finally:
         current_backend_var.reset(token)
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from ._dispatch import current_backend, current_backend_var, detect_backend
+
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
 if TYPE_CHECKING:
     from typing import NoReturn
-
-from ._dispatch import current_backend, current_backend_var, detect_backend
 
 
 async def sleep(delay: float) -> None:
@@ -16,8 +16,8 @@ async def sleep(delay: float) -> None:
         await anyrun.sleep(0.5)
 
     :param delay: the duration, in seconds
-    :raises ValueError: if ``delay`` is negative or NaN, on every backend (as in trio and
-        AnyIO 4)
+    :raises ValueError: if ``delay`` is negative or NaN, on every backend (as in trio
+        and AnyIO 4)
     """
     if delay == 0:
         # current_backend(), inlined for speed
@@ -32,7 +32,7 @@ async def sleep(delay: float) -> None:
 async def sleep_forever() -> NoReturn:
     """Pause the current task until it is cancelled. ::
 
-        await anyrun.sleep_forever()  # returns only by raising
+    await anyrun.sleep_forever()  # returns only by raising
     """
     await current_backend().sleep_forever()
     raise AssertionError("sleep_forever() returned")  # pragma: no cover
