@@ -17,7 +17,10 @@ async def checkpoint() -> None:
 
 async def checkpoint_if_cancelled() -> None:
     """Raise the cancellation exception if the current task is cancelled, without
-    letting other tasks run when it is not (a cancel point only). ::
+    letting other tasks run when it is not (a cancel point only).
+
+    On asyncio a cancellation requested with ``Task.cancel()`` is not seen here: asyncio
+    delivers it at the task's next await instead. ::
 
         await anyrun.lowlevel.checkpoint_if_cancelled()
     """
@@ -27,7 +30,9 @@ async def checkpoint_if_cancelled() -> None:
 async def cancel_shielded_checkpoint() -> None:
     """Let other tasks run without raising on cancellation (a schedule point only).
 
-    A pending cancellation stays pending and is raised by the next checkpoint. ::
+    A pending cancellation stays pending and is raised by the next checkpoint. On
+    asyncio this shields from anyrun's own cancellation only: a native
+    ``Task.cancel()`` is still delivered here, as it is through every shield. ::
 
         await anyrun.lowlevel.cancel_shielded_checkpoint()
     """

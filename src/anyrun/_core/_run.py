@@ -54,8 +54,9 @@ def run(
         asyncio; whatever :func:`trio.run` accepts on trio
     :return: the return value of ``func``
     :raises LookupError: if ``backend`` is unknown or not installed
-    :raises TypeError: if ``func`` is not an async function, or an option name is
-        unknown for the backend
+    :raises TypeError: if ``func`` is not an async function (a regular function is
+        called, as trio does, to see what it returns), or an option name is unknown for
+        the backend
     :raises ModuleNotFoundError: if ``use_uvloop`` is true and uvloop is not installed
     :raises RuntimeError: if an event loop is already running in this thread
     """
@@ -101,7 +102,7 @@ def get_all_backends() -> tuple[str, ...]:
 
 
 def get_available_backends() -> tuple[str, ...]:
-    """Return the names of the backends that are installed and can run.
+    """Return the names of the backends whose packages are installed.
 
     This looks for the packages without importing them. ::
 

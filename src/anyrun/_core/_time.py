@@ -16,8 +16,8 @@ async def sleep(delay: float) -> None:
         await anyrun.sleep(0.5)
 
     :param delay: the duration, in seconds
-    :raises ValueError: if ``delay`` is negative or NaN, on every backend (as in trio
-        and AnyIO 4)
+    :raises ValueError: if ``delay`` is negative or NaN, on every backend (as trio and
+        AnyIO 4.16 do)
     """
     if delay == 0:
         # current_backend(), inlined for speed
@@ -30,9 +30,11 @@ async def sleep(delay: float) -> None:
 
 
 async def sleep_forever() -> NoReturn:
-    """Pause the current task until it is cancelled. ::
+    """Pause the current task until it is cancelled.
 
-    await anyrun.sleep_forever()  # returns only by raising
+    It never returns; cancellation raises out of it::
+
+        await anyrun.sleep_forever()
     """
     await current_backend().sleep_forever()
     raise AssertionError("sleep_forever() returned")  # pragma: no cover
