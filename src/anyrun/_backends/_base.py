@@ -14,6 +14,24 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 T = TypeVar("T")
 
 
+class TestRunner(ABC):
+    """Runs coroutines one after another in one long-lived task of one event loop,
+    driven from synchronous code (the pytest plugin), so that fixtures and tests share
+    the loop and the task's context."""
+
+    @abstractmethod
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` in the runner's task until it finishes; raise what it raises."""
+
+    @abstractmethod
+    def running_tasks(self) -> set[object]:
+        """The loop's unfinished tasks, other than the runner's own."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """End the task and close the loop."""
+
+
 class Backend(ABC):
     name: ClassVar[str]
     #: The keyword options :func:`anyrun.run` accepts for this backend.
@@ -27,6 +45,9 @@ class Backend(ABC):
     @abstractmethod
     def run(self, coro: Coroutine[Any, Any, T], prepared: Mapping[str, Any]) -> T:
         """Run ``coro`` as the main task of a new event loop and return its result."""
+
+    @abstractmethod
+    def create_test_runner(self, prepared: Mapping[str, Any]) -> TestRunner: ...
 
     @abstractmethod
     def current_time(self) -> float: ...

@@ -10,8 +10,10 @@ from ._dispatch import (
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
     from typing import Any, TypeVar
+
+    from .._backends._base import Backend
 
     from typing_extensions import TypeVarTuple, Unpack
 
@@ -60,20 +62,7 @@ def run(
     :raises ModuleNotFoundError: if ``use_uvloop`` is true and uvloop is not installed
     :raises RuntimeError: if an event loop is already running in this thread
     """
-    async_backend = load_backend(backend)
-    options = {} if backend_options is None else backend_options
-    if not hasattr(options, "keys"):
-        raise TypeError(
-            f"backend_options must be a dict of option names to values, not {options!r}"
-        )
-    unknown = options.keys() - async_backend.option_names
-    if unknown:
-        raise TypeError(
-            f"Unknown option{'s' if len(unknown) > 1 else ''} for the {backend} "
-            f"backend: {', '.join(sorted(unknown))}; the valid ones are "
-            f"{', '.join(sorted(async_backend.option_names))}"
-        )
-    prepared = async_backend.prepare_run(options)
+    async_backend, prepared = prepare_backend(backend, backend_options)
     running = running_backend_name()
     if running is not None:
         close_if_coroutine(func)
@@ -90,6 +79,28 @@ def run(
         raise
     finally:
         current_backend_var.reset(token)
+
+
+def prepare_backend(
+    name: str, options: Mapping[str, Any] | None
+) -> tuple[Backend, Mapping[str, Any]]:
+    """Check a backend name and its options as :func:`run` takes them, and import
+    what they need; the one place both :func:`run` and the pytest plugin do it."""
+    backend = load_backend(name)
+    if options is None:
+        options = {}
+    elif not hasattr(options, "keys"):
+        raise TypeError(
+            f"backend_options must be a dict of option names to values, not {options!r}"
+        )
+    unknown = options.keys() - backend.option_names
+    if unknown:
+        raise TypeError(
+            f"Unknown option{'s' if len(unknown) > 1 else ''} for the {name} "
+            f"backend: {', '.join(sorted(unknown))}; the valid ones are "
+            f"{', '.join(sorted(backend.option_names))}"
+        )
+    return backend, backend.prepare_run(options)
 
 
 def get_all_backends() -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 
 import trio
 
-from ._base import Backend
+from .._base import Backend, TestRunner
 
 T = TypeVar("T")
 
@@ -27,6 +27,11 @@ class TrioBackend(Backend):
 
     def run(self, coro: Coroutine[Any, Any, T], prepared: Mapping[str, Any]) -> T:
         return trio.run(lambda: coro, **prepared)
+
+    def create_test_runner(self, prepared: Mapping[str, Any]) -> TestRunner:
+        from ._testing import TrioTestRunner
+
+        return TrioTestRunner(prepared)
 
     def current_time(self) -> float:
         return trio.current_time()

@@ -6,12 +6,12 @@ from asyncio import get_running_loop
 from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any, ClassVar, NoReturn, TypeVar
 
-from ._base import Backend
+from .._base import Backend, TestRunner
 
 if sys.version_info >= (3, 11):
     from asyncio import Runner
 else:
-    from ._runner import Runner
+    from .._runner import Runner
 
 T = TypeVar("T")
 
@@ -61,6 +61,11 @@ class AsyncioBackend(Backend):
     def run(self, coro: Coroutine[Any, Any, T], prepared: Mapping[str, Any]) -> T:
         with Runner(**prepared) as runner:
             return runner.run(coro)
+
+    def create_test_runner(self, prepared: Mapping[str, Any]) -> TestRunner:
+        from ._testing import AsyncioTestRunner
+
+        return AsyncioTestRunner(prepared)
 
     def current_time(self) -> float:
         return get_running_loop().time()
