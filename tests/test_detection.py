@@ -56,14 +56,16 @@ def test_detection_is_cached_per_task(
 
 
 def test_anyrun_run_needs_no_detection(
-    backend: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    anyrun_backend_name: str,
+    anyrun_backend_options: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls = []
     detect = _dispatch.running_backend_name
     monkeypatch.setattr(
         _dispatch, "running_backend_name", lambda: calls.append(True) or detect()
     )
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     assert anyrun.run(use_everything, backend=name, backend_options=options)[0] == name
     assert calls == []  # run() names its backend for the whole run
 

@@ -24,16 +24,20 @@ async def double(n: int) -> int:
     return n * 2
 
 
-def test_returns_result(backend: tuple[str, dict[str, Any]]) -> None:
-    name, options = backend
+def test_returns_result(
+    anyrun_backend_name: str, anyrun_backend_options: dict[str, Any]
+) -> None:
+    name, options = anyrun_backend_name, anyrun_backend_options
     assert anyrun.run(double, 21, backend=name, backend_options=options) == 42
 
 
-def test_names_backend_to_sniffio(backend: tuple[str, dict[str, Any]]) -> None:
+def test_names_backend_to_sniffio(
+    anyrun_backend_name: str, anyrun_backend_options: dict[str, Any]
+) -> None:
     async def main() -> str:
         return sniffio.current_async_library()
 
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     assert anyrun.run(main, backend=name, backend_options=options) == name
 
 
@@ -56,9 +60,9 @@ async def fail() -> None:
 
 
 def test_exception_propagates_with_traceback(
-    backend: tuple[str, dict[str, Any]],
+    anyrun_backend_name: str, anyrun_backend_options: dict[str, Any]
 ) -> None:
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     with pytest.raises(Boom, match="boom") as info:
         anyrun.run(fail, backend=name, backend_options=options)
     frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
@@ -67,25 +71,27 @@ def test_exception_propagates_with_traceback(
 
 @pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit])
 def test_base_exceptions_propagate(
-    backend: tuple[str, dict[str, Any]], exc_type: type[BaseException]
+    anyrun_backend_name: str,
+    anyrun_backend_options: dict[str, Any],
+    exc_type: type[BaseException],
 ) -> None:
     async def main() -> None:
         raise exc_type
 
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     with pytest.raises(exc_type):
         anyrun.run(main, backend=name, backend_options=options)
 
 
 def test_contextvars_copied_into_run_and_not_back(
-    backend: tuple[str, dict[str, Any]],
+    anyrun_backend_name: str, anyrun_backend_options: dict[str, Any]
 ) -> None:
     async def main() -> str:
         seen = var.get()
         var.set("inside")
         return seen
 
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     token = var.set("outside")
     try:
         assert anyrun.run(main, backend=name, backend_options=options) == "outside"
@@ -289,7 +295,9 @@ def test_lambda_returning_coroutine_is_accepted() -> None:
 
 
 @pytest.mark.parametrize("inner", ["asyncio", "trio"])
-def test_already_running(backend: tuple[str, dict[str, Any]], inner: str) -> None:
+def test_already_running(
+    anyrun_backend_name: str, anyrun_backend_options: dict[str, Any], inner: str
+) -> None:
     async def main() -> None:
         coro = double(1)
         with pytest.raises(
@@ -301,7 +309,7 @@ def test_already_running(backend: tuple[str, dict[str, Any]], inner: str) -> Non
         ):
             anyrun.run(double, 1, backend=inner)
 
-    name, options = backend
+    name, options = anyrun_backend_name, anyrun_backend_options
     anyrun.run(main, backend=name, backend_options=options)
     gc.collect()
 
