@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
     from typing import Any, TypeVar
 
-    from .._backends._base import Backend
-
     from typing_extensions import TypeVarTuple, Unpack
+
+    from .._backends._base import Backend
 
     PosArgsT = TypeVarTuple("PosArgsT")
     T = TypeVar("T")
