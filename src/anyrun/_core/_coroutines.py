@@ -5,6 +5,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
     from typing import Any, TypeVar
 
+    from typing_extensions import TypeGuard
+
     T = TypeVar("T")
 
 
@@ -12,12 +14,29 @@ def _name_of(obj: object) -> str:
     return getattr(obj, "__name__", None) or type(obj).__name__
 
 
+async def _probe() -> None:
+    pass
+
+
+# The type of native coroutines, found as the types module does, without importing it.
+_probe_coroutine = _probe()
+_CoroutineType = type(_probe_coroutine)
+_probe_coroutine.close()
+del _probe, _probe_coroutine
+
+
+def _is_coroutine(obj: object) -> TypeGuard[Coroutine[Any, Any, Any]]:
+    if type(obj) is _CoroutineType:  # the common case, without an ABC check
+        return True
+    from collections.abc import Coroutine
+
+    return isinstance(obj, Coroutine)
+
+
 def close_if_coroutine(obj: object) -> None:
     """Close a coroutine object we refuse, so Python does not also warn that it was
     never awaited."""
-    from collections.abc import Coroutine
-
-    if isinstance(obj, Coroutine):
+    if _is_coroutine(obj):
         obj.close()
 
 
@@ -27,10 +46,8 @@ def call_async_function(
     """Call ``func(*args)`` and return the coroutine it makes, or raise a
     :exc:`TypeError` that shows the call the user meant (as trio's
     ``coroutine_or_error`` does)."""
-    from collections.abc import Coroutine
-
     if not callable(func):
-        if isinstance(func, Coroutine):
+        if _is_coroutine(func):
             name = _name_of(func)
             close_if_coroutine(func)
             raise TypeError(
@@ -43,7 +60,7 @@ def call_async_function(
             "callable"
         )
     coro = func(*args)
-    if isinstance(coro, Coroutine):
+    if _is_coroutine(coro):
         return coro  # pyright: ignore[reportUnknownVariableType]
     name = _name_of(func)
     if hasattr(coro, "__aiter__"):

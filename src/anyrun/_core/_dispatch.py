@@ -59,9 +59,11 @@ def load_backend(name: str) -> Backend:
 
 def running_backend_name() -> str | None:
     """Name the async library running in this thread, or ``None`` outside one."""
-    from sniffio import current_async_library_cvar, thread_local
+    # A plain import: "from sniffio import ..." runs importlib's Python fromlist code
+    # on every call, since sniffio is a package.
+    import sniffio
 
-    name = thread_local.name or current_async_library_cvar.get()
+    name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
     if name is None:
         asyncio = sys.modules.get("asyncio")
         if asyncio is not None and asyncio.events._get_running_loop() is not None:

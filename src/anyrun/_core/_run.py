@@ -87,9 +87,9 @@ def prepare_backend(
     """Check a backend name and its options as :func:`run` takes them, and import
     what they need; the one place both :func:`run` and the pytest plugin do it."""
     backend = load_backend(name)
-    if options is None:
-        options = {}
-    elif not hasattr(options, "keys"):
+    if not options:  # the common case; also skips the checks below
+        return backend, backend.prepare_run({})
+    if not hasattr(options, "keys"):
         raise TypeError(
             f"backend_options must be a dict of option names to values, not {options!r}"
         )
