@@ -61,7 +61,7 @@ def call_async_function(
         )
     coro = func(*args)
     if _is_coroutine(coro):
-        return coro  # pyright: ignore[reportUnknownVariableType]
+        return coro
     name = _name_of(func)
     if hasattr(coro, "__aiter__"):
         raise TypeError(
