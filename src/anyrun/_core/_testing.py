@@ -9,27 +9,27 @@ tests that share it, and a lone test gets a fresh loop.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._dispatch import BACKENDS, current_backend_var
 from ._run import prepare_backend
 
 if TYPE_CHECKING:
+    from types import CodeType
+
     from .._backends._base import TestRunner
 
 T = TypeVar("T")
+
 
 def parse_backend(spec: object) -> tuple[str, dict[str, Any]]:
     """Split an ``anyrun_backend`` value, ``"trio"`` or ``("asyncio", {...})``."""
     if isinstance(spec, str):
         return spec, {}
-    if (
-        isinstance(spec, tuple)
-        and len(spec) == 2
-        and isinstance(spec[0], str)
-        and isinstance(spec[1], Mapping)
-    ):
-        return spec[0], dict(spec[1])
+    if isinstance(spec, tuple):
+        pair = cast("tuple[object, ...]", spec)
+        if len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], Mapping):
+            return pair[0], dict(cast("Mapping[str, Any]", pair[1]))
     raise TypeError(
         "anyrun_backend must be a backend name such as 'trio', or a (name, options) "
         f"pair such as ('asyncio', {{'use_uvloop': True}}), not {spec!r}"
@@ -70,11 +70,13 @@ class Lease:
         self._key = key
         self.runner = runner
 
-    def run(self, awaitable: Awaitable[T]) -> T:
+    def run(self, awaitable: Awaitable[T], code: CodeType | None = None) -> T:
         """Run ``awaitable`` on the leased runner; an exception it raises comes back
-        with a traceback that starts in the user's code, not in the plugin's."""
+        with a traceback that starts in the user's code (``code``, by default the
+        coroutine's own), not in the plugin's or the event loop's."""
         __tracebackhide__ = True
-        code = getattr(awaitable, "cr_code", None)
+        if code is None:
+            code = getattr(awaitable, "cr_code", None)
         try:
             return self.runner.run(awaitable)  # type: ignore[arg-type]
         except BaseException as exc:

@@ -4,7 +4,7 @@ import asyncio
 import sys
 from collections import deque
 from collections.abc import Coroutine, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from .._base import TestRunner
 
@@ -14,45 +14,64 @@ else:
     from .._runner import Runner
 
 T = TypeVar("T")
+_Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+
+# Seconds an interrupted job has to end once cancelled (its cleanup may need some).
+_GRACE = 5.0
 
 
 class AsyncioTestRunner(TestRunner):
     def __init__(self, prepared: Mapping[str, Any]) -> None:
         self._runner = Runner(**prepared)
         self._loop = self._runner.get_loop()
-        self._jobs: deque[tuple[Coroutine[Any, Any, Any], asyncio.Future[Any]]] = (
+        self._jobs: deque[tuple[Coroutine[Any, Any, Any], asyncio.Future[_Outcome]]] = (
             deque()
         )
         self._wakeup = self._loop.create_future()
         self._closing = False
+        self._stuck = False
         self._task = self._loop.create_task(self._serve())
 
     async def _serve(self) -> None:
         # Every fixture and test runs in this one task, so context variables set by a
         # fixture are seen by the test, as in a synchronous test.
-        while not self._closing:
+        while True:
             if not self._jobs:
-                await self._wakeup
+                try:
+                    await self._wakeup
+                except asyncio.CancelledError:
+                    if self._closing:
+                        raise
+                    # Cancelled between jobs (after the job that asked for it ended,
+                    # or by a cancel scope that a fixture holds open, which delivers
+                    # again to the next job): not the end of the runner.
+                    if sys.version_info >= (3, 11):
+                        self._task.uncancel()
                 self._wakeup = self._loop.create_future()
                 continue
             coro, future = self._jobs.popleft()
+            cancelling = self._cancelling()
+            # The outcome comes back as a result: run_until_complete() would not stop
+            # for a future holding KeyboardInterrupt or SystemExit (it expects those
+            # to have stopped the loop on their way out of a task).
             try:
-                result = await coro
+                future.set_result((True, await coro))
             except BaseException as exc:  # delivered to the caller, whatever it is
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+                future.set_result((False, exc))
             finally:
-                self._forget_cancellation()
+                # A job that cancelled the task, and caught it, must not leave the
+                # next job cancelled (Python 3.11+ counts them: asyncio.timeout() and
+                # TaskGroup look at the count).
+                if sys.version_info >= (3, 11):
+                    while self._task.cancelling() > cancelling:
+                        self._task.uncancel()
 
-    def _forget_cancellation(self) -> None:
-        # A test that cancelled its own task must not leave the next one cancelled.
-        uncancel = getattr(self._task, "uncancel", None)
-        if uncancel is not None:
-            while self._task.cancelling():
-                uncancel()
+    def _cancelling(self) -> int:
+        if sys.version_info >= (3, 11):
+            return self._task.cancelling()
+        return 0
 
-    def _submit(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+    def _submit(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[_Outcome]:
         future = self._loop.create_future()
         self._jobs.append((coro, future))
         if not self._wakeup.done():
@@ -61,7 +80,34 @@ class AsyncioTestRunner(TestRunner):
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         __tracebackhide__ = True
-        return self._loop.run_until_complete(self._submit(coro))  # type: ignore[no-any-return]
+        if self._stuck:
+            coro.close()
+            raise RuntimeError(
+                "this event loop was given up: an interrupted test or fixture went on "
+                "running after it was cancelled"
+            )
+        future = self._submit(coro)
+        try:
+            ok, value = self._loop.run_until_complete(future)
+        except BaseException as exc:
+            if future.done():
+                raise
+            # Interrupted (Ctrl+C, pytest-timeout) while the job waited. Cancel the
+            # job, as asyncio.run() cancels its main task, so that its cleanup runs
+            # now and the runner is free for the fixtures' teardown; then report the
+            # interruption where the job was waiting, as in a sync test.
+            self._task.cancel()
+            self._loop.run_until_complete(asyncio.wait([future], timeout=_GRACE))
+            if not future.done():
+                self._stuck = True  # it ignores cancellation: give up the loop
+                raise
+            ok, value = future.result()
+            if not ok:
+                raise exc.with_traceback(value.__traceback__)  # noqa: B904 (the same one)
+            raise
+        if ok:
+            return cast("T", value)
+        raise value
 
     def running_tasks(self) -> set[object]:
         return {
@@ -69,9 +115,11 @@ class AsyncioTestRunner(TestRunner):
         }
 
     def close(self) -> None:
+        if self._stuck:
+            self._loop.close()  # its tasks cannot be ended: leave them
+            return
         try:
             if not self._task.done():
-                # Also ends a test left running by Ctrl+C.
                 self._closing = True
                 self._task.cancel()
                 self._loop.run_until_complete(

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import inspect
 import signal
 import threading
+import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
-from queue import SimpleQueue
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from queue import Empty, SimpleQueue
+from typing import Any, TypeVar, cast
 
 import trio
 from outcome import Outcome
@@ -14,7 +16,10 @@ from .._base import TestRunner
 
 T = TypeVar("T")
 
-_Job = tuple[Coroutine[Any, Any, Any], list[Any]]
+_Job = tuple[Awaitable[Any], list[tuple[bool, Any]]]
+
+# Seconds an interrupted job has to end once cancelled (its cleanup may need some).
+_GRACE = 5.0
 
 
 class TrioTestRunner(TestRunner):
@@ -30,8 +35,11 @@ class TrioTestRunner(TestRunner):
         self._jobs: deque[_Job] = deque()
         self._task: trio.lowlevel.Task | None = None
         self._token: trio.lowlevel.TrioToken | None = None
+        self._scope = trio.CancelScope()  # the whole run's, for _cancel_job
+        self._job_scope: trio.CancelScope | None = None
         self._idle = False
         self._closing = False
+        self._stuck = False
         self._outcome: Outcome[None] | None = None
         with _default_sigint_kept():
             trio.lowlevel.start_guest_run(
@@ -45,26 +53,41 @@ class TrioTestRunner(TestRunner):
     def _finished(self, outcome: Outcome[None]) -> None:
         self._outcome = outcome
 
-    def _drive(self, done: Callable[[], bool]) -> None:
+    def _drive(self, done: Callable[[], bool], timeout: float | None = None) -> None:
         __tracebackhide__ = True
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not done():
-            self._host_calls.get()()
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+            try:
+                call = self._host_calls.get(timeout=wait)
+            except Empty:
+                return
+            call()
 
     async def _serve(self) -> None:
         self._task = trio.lowlevel.current_task()
         self._token = trio.lowlevel.current_trio_token()
-        while not self._closing:
-            if not self._jobs:
-                self._idle = True
-                await trio.lowlevel.wait_task_rescheduled(
-                    lambda _: trio.lowlevel.Abort.SUCCEEDED
-                )
-                continue
-            coro, box = self._jobs.popleft()
-            try:
-                box.append((True, await coro))
-            except BaseException as exc:  # delivered to the caller, whatever it is
-                box.append((False, exc))
+        with self._scope:
+            while not self._closing:
+                if not self._jobs:
+                    self._idle = True
+                    # Shielded: a cancel scope that a fixture holds open, and that the
+                    # last job cancelled, is for the next job to see, not the runner.
+                    with trio.CancelScope(shield=True):
+                        await trio.lowlevel.wait_task_rescheduled(
+                            lambda _: trio.lowlevel.Abort.FAILED
+                        )
+                    continue
+                coro, box = self._jobs.popleft()
+                if inspect.iscoroutine(coro):
+                    # A coroutine gets a cancel scope of its own, for Ctrl+C. A step of
+                    # an async generator fixture cannot: it may leave a nursery open
+                    # until its next step, and scopes must nest.
+                    with trio.CancelScope() as self._job_scope:
+                        await _perform(coro, box)
+                    self._job_scope = None
+                else:
+                    await _perform(coro, box)
 
     def _wake(self) -> None:
         # Runs inside trio, through the token.
@@ -72,20 +95,48 @@ class TrioTestRunner(TestRunner):
             self._idle = False
             trio.lowlevel.reschedule(self._task)
 
+    def _cancel_job(self) -> None:
+        # Runs inside trio. Without a scope of its own, the job ends with the run.
+        (self._job_scope or self._scope).cancel()
+
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         __tracebackhide__ = True
+        if self._stuck:
+            coro.close()
+            raise RuntimeError(
+                "this trio run was given up: an interrupted test or fixture went on "
+                "running after it was cancelled"
+            )
         if self._outcome is not None or self._token is None:
             coro.close()
             raise RuntimeError(f"the trio test run has ended: {self._outcome!r}")
         box: list[tuple[bool, Any]] = []
         self._jobs.append((coro, box))
         self._token.run_sync_soon(self._wake)
-        self._drive(lambda: bool(box) or self._outcome is not None)
+        try:
+            self._drive(lambda: bool(box) or self._outcome is not None)
+        except BaseException as exc:
+            if box or self._outcome is not None:
+                raise
+            # Interrupted (Ctrl+C, pytest-timeout) while the job waited; trio's own
+            # Ctrl+C handler is kept out, see below. Cancel the job so that its
+            # cleanup runs now and the runner is free for the fixtures' teardown;
+            # then report the interruption where the job was waiting, as in a sync
+            # test.
+            self._token.run_sync_soon(self._cancel_job)
+            self._drive(lambda: bool(box) or self._outcome is not None, _GRACE)
+            self._stuck = not box and self._outcome is None  # then give the run up
+            if box and not box[0][0]:
+                raise exc.with_traceback(box[0][1].__traceback__)  # noqa: B904 (the same one)
+            raise
         if not box:
+            cause = getattr(getattr(self._outcome, "error", None), "__cause__", None)
+            if isinstance(cause, KeyboardInterrupt):
+                raise cause  # Ctrl+C landed in trio's own code, which ended the run
             raise RuntimeError(f"the trio test run ended early: {self._outcome!r}")
         ok, value = box[0]
         if ok:
-            return value  # type: ignore[no-any-return]
+            return cast("T", value)
         raise value
 
     def running_tasks(self) -> set[object]:
@@ -101,19 +152,17 @@ class TrioTestRunner(TestRunner):
         return found
 
     def close(self) -> None:
-        if self._outcome is not None or self._token is None:
-            return
-        self._closing = True
+        if self._outcome is None and self._token is not None and not self._stuck:
+            self._closing = True
+            self._token.run_sync_soon(self._wake)
+            self._drive(lambda: self._outcome is not None)
 
-        def cancel_everything() -> None:
-            # Also ends a test left running by Ctrl+C.
-            assert self._task is not None
-            for nursery in self._task.child_nurseries:
-                nursery.cancel_scope.cancel()
-            self._wake()
 
-        self._token.run_sync_soon(cancel_everything)
-        self._drive(lambda: self._outcome is not None)
+async def _perform(job: Awaitable[Any], box: list[tuple[bool, Any]]) -> None:
+    try:
+        box.append((True, await job))
+    except BaseException as exc:  # delivered to the caller, whatever it is
+        box.append((False, exc))
 
 
 class _default_sigint_kept:
