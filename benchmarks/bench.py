@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import json
 import os
 import platform
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -25,9 +27,14 @@ import _harness as h
 
 try:
     import anyio
+    import anyio.from_thread
+    import anyio.lowlevel
+    import anyio.to_thread
     import sniffio
     import trio
+    import trio.from_thread
     import trio.lowlevel
+    import trio.to_thread
     import uvloop
 except ModuleNotFoundError as exc:
     sys.exit(f"{exc}; install the benchmark extra: pip install -e '.[bench]'")
@@ -125,6 +132,178 @@ def checkpoint_ops(backend: str) -> Ops:
     }
 
 
+# Threads. to_thread.run_sync() is timed in the loop; from_thread calls are timed in
+# the main thread, calling into a loop that runs in a thread of its own (LoopThread).
+
+
+def sync_noop() -> None:
+    pass
+
+
+# Cancel scopes and task groups. Each op is an async function holding the block, the
+# same shape on every side; Python 3.9 and 3.10 have no asyncio.TaskGroup or
+# asyncio.timeout(), so those rows are left out there.
+SPAWNS = 100  # tasks per task group in the spawn case
+
+
+async def raw_asyncio_spawn() -> None:
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(SPAWNS):
+            tg.create_task(noop())
+
+
+async def raw_trio_spawn() -> None:
+    async with trio.open_nursery() as nursery:
+        for _ in range(SPAWNS):
+            nursery.start_soon(noop)
+
+
+async def anyrun_spawn() -> None:
+    async with anyrun.create_task_group() as tg:
+        for _ in range(SPAWNS):
+            tg.start_soon(noop)
+
+
+async def anyio_spawn() -> None:
+    async with anyio.create_task_group() as tg:
+        for _ in range(SPAWNS):
+            tg.start_soon(noop)
+
+
+def spawn_ops(backend: str) -> Ops | None:
+    if backend == "trio":
+        raw = raw_trio_spawn
+    elif sys.version_info >= (3, 11):
+        raw = raw_asyncio_spawn
+    else:
+        return None
+    return {
+        "raw": ("await op()", raw),
+        "anyrun": ("await op()", anyrun_spawn),
+        "anyio": ("await op()", anyio_spawn),
+    }
+
+
+async def raw_asyncio_empty_group() -> None:
+    async with asyncio.TaskGroup():
+        pass
+
+
+async def raw_trio_empty_group() -> None:
+    async with trio.open_nursery():
+        pass
+
+
+async def anyrun_empty_group() -> None:
+    async with anyrun.create_task_group():
+        pass
+
+
+async def anyio_empty_group() -> None:
+    async with anyio.create_task_group():
+        pass
+
+
+def empty_group_ops(backend: str) -> Ops | None:
+    if backend == "trio":
+        raw = raw_trio_empty_group
+    elif sys.version_info >= (3, 11):
+        raw = raw_asyncio_empty_group
+    else:
+        return None
+    return {
+        "raw": ("await op()", raw),
+        "anyrun": ("await op()", anyrun_empty_group),
+        "anyio": ("await op()", anyio_empty_group),
+    }
+
+
+async def raw_asyncio_timeout() -> None:
+    async with asyncio.timeout(1000):
+        await asyncio.sleep(0)
+
+
+async def raw_trio_timeout() -> None:
+    with trio.move_on_after(1000):
+        await trio.sleep(0)
+
+
+async def anyrun_timeout() -> None:
+    with anyrun.move_on_after(1000):
+        await anyrun.sleep(0)
+
+
+async def anyio_timeout() -> None:
+    with anyio.move_on_after(1000):
+        await anyio.sleep(0)
+
+
+def timeout_ops(backend: str) -> Ops | None:
+    if backend == "trio":
+        raw = raw_trio_timeout
+    elif sys.version_info >= (3, 11):
+        raw = raw_asyncio_timeout
+    else:
+        return None
+    return {
+        "raw": ("await op()", raw),
+        "anyrun": ("await op()", anyrun_timeout),
+        "anyio": ("await op()", anyio_timeout),
+    }
+
+
+def to_thread_ops(backend: str) -> Ops:
+    raw = trio.to_thread.run_sync if backend == "trio" else asyncio.to_thread
+    return {
+        "raw": ("await op()", partial(raw, sync_noop)),
+        "anyrun": ("await op()", partial(anyrun.to_thread.run_sync, sync_noop)),
+        "anyio": ("await op()", partial(anyio.to_thread.run_sync, sync_noop)),
+    }
+
+
+def raw_run_sync(loop: asyncio.AbstractEventLoop, func: Callable[[], Any]) -> Any:
+    """What call_soon_threadsafe() needs to hand a result back to a thread."""
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def call() -> None:
+        try:
+            future.set_result(func())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    loop.call_soon_threadsafe(call)
+    return future.result()
+
+
+def from_thread_ops(backend: str, loop: LoopThread) -> Ops:
+    native, token, anyio_token = loop.native, loop.token, loop.anyio_token
+    if backend == "trio":
+        raw = lambda: trio.from_thread.run(noop, trio_token=native)  # noqa: E731
+    else:
+        raw = lambda: asyncio.run_coroutine_threadsafe(noop(), native).result()  # noqa: E731
+    return {  # one lambda on every side, so each pays the same extra call
+        "raw": ("op()", raw),
+        "anyrun": ("op()", lambda: anyrun.from_thread.run(noop, token=token)),
+        "anyio": ("op()", lambda: anyio.from_thread.run(noop, token=anyio_token)),
+    }
+
+
+def from_thread_sync_ops(backend: str, loop: LoopThread) -> Ops:
+    native, token, anyio_token = loop.native, loop.token, loop.anyio_token
+    if backend == "trio":
+        raw = lambda: trio.from_thread.run_sync(sync_noop, trio_token=native)  # noqa: E731
+    else:
+        raw = lambda: raw_run_sync(native, sync_noop)  # noqa: E731
+    return {
+        "raw": ("op()", raw),
+        "anyrun": ("op()", lambda: anyrun.from_thread.run_sync(sync_noop, token=token)),
+        "anyio": (
+            "op()",
+            lambda: anyio.from_thread.run_sync(sync_noop, token=anyio_token),
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class Options:
     rounds: int
@@ -138,7 +317,7 @@ class Case:
 
     key: str  # for --only and the JSON
     title: str
-    ops: Callable[[str], Ops]
+    ops: Callable[[str], Ops | None]
     target: float  # the most anyrun may take, as a ratio to raw
     in_loop: bool = True  # timed inside one loop per backend, else around whole runs
     batch_scale: float = 1.0  # longer batches for slow, noisy operations
@@ -149,6 +328,8 @@ class Case:
         for backend in BACKENDS:
             progress(f"{self.title} on {backend}")
             ops = self.ops(backend)
+            if ops is None:  # nothing to compare with on this Python
+                continue
             if self.in_loop:
                 sampling = partial(h.sample_in_loop, ops, opts.rounds, batch_time)
                 samples = host_run(backend, sampling)
@@ -165,9 +346,57 @@ class Case:
             )
             cells = [fmt_cell(stats[impl], impl == "raw") for impl in IMPLS]
             target = f"<={self.target:.2f}x {verdict}"
-            title = self.title if backend == BACKENDS[0] else ""
+            title = self.title if backend == next(iter(result)) else ""
             lines.append(ROW.format(title, backend, *cells, target))
         return lines
+
+
+class LoopThread:
+    """A raw event loop of ``backend`` running in a thread of its own, for as long as
+    the ``with`` block: its native handle (the asyncio loop, or trio's token), and
+    anyrun's and AnyIO's tokens for it."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def __enter__(self) -> LoopThread:
+        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        async def serve() -> None:
+            if self.backend == "trio":
+                self.native: Any = trio.lowlevel.current_trio_token()
+                self._stop: Any = trio.Event()
+            else:
+                self.native = asyncio.get_running_loop()
+                self._stop = asyncio.Event()
+            self.token = anyrun.lowlevel.current_token()
+            self.anyio_token = anyio.lowlevel.current_token()
+            ready.set_result(None)
+            await self._stop.wait()
+
+        self._thread = threading.Thread(target=host_run, args=(self.backend, serve))
+        self._thread.start()
+        ready.result()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        anyrun.from_thread.run_sync(self._stop.set, token=self.token)
+        self._thread.join()
+
+
+@dataclass(frozen=True)
+class FromThreadCase(Case):
+    """Calls from this thread into a loop in another one: ``ops(backend, loop)``."""
+
+    def measure(self, opts: Options) -> dict[str, Any]:
+        results = {}
+        for backend in BACKENDS:
+            progress(f"{self.title} on {backend}")
+            with LoopThread(backend) as loop:
+                ops = self.ops(backend, loop)  # type: ignore[call-arg]
+                samples = h.sample(ops, opts.rounds, opts.batch_time * self.batch_scale)
+            results[backend] = h.summarize(samples, baseline="raw")
+        return results
 
 
 # typing is listed because importing it costs milliseconds.
@@ -246,6 +475,26 @@ CASES: list[Case | ImportCase] = [
     Case("run", "run(noop)", run_ops, target=1.10, in_loop=False, batch_scale=4),
     Case("sleep0", "sleep(0)", sleep0_ops, target=1.05),
     Case("checkpoint", "checkpoint()", checkpoint_ops, target=1.05),
+    Case("spawn", f"spawn x{SPAWNS}", spawn_ops, target=1.20),
+    Case("timeout", "move_on_after", timeout_ops, target=1.10),
+    Case("taskgroup", "empty tg", empty_group_ops, target=1.20),
+    Case("to_thread", "to_thread", to_thread_ops, target=1.05, batch_scale=4),
+    FromThreadCase(
+        "from_thread",
+        "from_thread",
+        from_thread_ops,
+        1.05,
+        in_loop=False,
+        batch_scale=4,
+    ),
+    FromThreadCase(
+        "from_thread_sync",
+        "from_th.sync",
+        from_thread_sync_ops,
+        1.05,
+        in_loop=False,
+        batch_scale=4,
+    ),
     ImportCase(),
 ]
 

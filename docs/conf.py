@@ -24,7 +24,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import anyrun  # noqa: E402
+import anyrun.abc  # noqa: E402
+import anyrun.from_thread  # noqa: E402
 import anyrun.lowlevel  # noqa: E402
+import anyrun.pytest_plugin  # noqa: E402
+import anyrun.to_thread  # noqa: E402
+import anyrun.typer  # noqa: E402
 
 # -- Project ------------------------------------------------------------------------
 
@@ -65,6 +70,28 @@ nitpick_ignore = [
     ("py:func", "uvloop.run"),
     ("py:func", "uvloop.new_event_loop"),
     ("py:func", "sniffio.current_async_library"),
+    ("py:class", "concurrent.futures.Future"),
+    ("py:exc", "concurrent.futures.CancelledError"),
+    ("py:class", "Future"),
+    ("py:class", "trio.CapacityLimiter"),
+    ("py:func", "trio.to_thread.run_sync"),
+    ("py:data", "math.inf"),
+    ("py:class", "AbstractAsyncContextManager"),
+    ("py:class", "AbstractContextManager"),
+    ("py:class", "TracebackType"),
+    ("py:class", "typer.Typer"),
+    ("py:meth", "typer.Typer.command"),
+    ("py:meth", "typer.Typer.callback"),
+    ("py:meth", "typer.Typer.add_typer"),
+    ("py:func", "typer.run"),
+    ("py:func", "functools.wraps"),
+    # A function like asyncio.run(), in the signatures of anyrun.typer.
+    ("py:class", "AsyncRunner"),
+    ("py:class", "trio.CancelScope"),
+    ("py:mod", "exceptiongroup"),
+    ("py:class", "Self"),
+    ("py:class", "TaskStatus"),
+    ("py:class", "anyrun.abc.T_contra"),
 ]
 # Built-in exceptions and classes (:exc:`TypeError`, :class:`float`, ...).
 nitpick_ignore += [
@@ -84,6 +111,7 @@ nitpick_ignore += [
         "NoReturn",
         "PosArgsT",
         "T",
+        "T_co",
         "Unpack",
     )
 ]
@@ -98,7 +126,15 @@ html_show_sourcelink = False
 # -- Checks -------------------------------------------------------------------------
 
 #: The public modules whose ``__all__`` the API reference must document, every name.
-PUBLIC_MODULES = (anyrun, anyrun.lowlevel)
+PUBLIC_MODULES = (
+    anyrun,
+    anyrun.abc,
+    anyrun.lowlevel,
+    anyrun.typer,
+    anyrun.pytest_plugin,
+    anyrun.to_thread,
+    anyrun.from_thread,
+)
 API_DOCNAME = "api"
 
 
@@ -125,7 +161,13 @@ def check_api_reference(app: Sphinx, env: BuildEnvironment) -> None:
             )
     modules = {module.__name__ for module in PUBLIC_MODULES}
     for name, docname in sorted(documented.items()):
-        if docname == API_DOCNAME and name not in expected and name not in modules:
+        if (
+            docname == API_DOCNAME
+            and name not in expected
+            and name not in modules
+            # a member (a method, an attribute) of a public class
+            and name.rpartition(".")[0] not in expected
+        ):
             logger.warning(
                 "%s is documented in %s.rst but not in __all__", name, docname
             )

@@ -8,9 +8,11 @@ import types
 import pytest
 
 import anyrun
+import anyrun.from_thread
 import anyrun.lowlevel
+import anyrun.to_thread
 
-PUBLIC_MODULES = [anyrun, anyrun.lowlevel]
+PUBLIC_MODULES = [anyrun, anyrun.lowlevel, anyrun.to_thread, anyrun.from_thread]
 
 
 @pytest.mark.parametrize("module", PUBLIC_MODULES, ids=lambda m: m.__name__)
@@ -32,9 +34,9 @@ def test_public_objects_report_public_module(module: types.ModuleType) -> None:
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, anyrun, anyrun.lowlevel; "
-        "print(' '.join(m for m in ('asyncio', 'trio', 'uvloop', 'sniffio') "
-        "if m in sys.modules))"
+        "import sys, anyrun, anyrun.lowlevel, anyrun.to_thread, anyrun.from_thread; "
+        "print(' '.join(m for m in ('asyncio', 'trio', 'uvloop', 'sniffio', "
+        "'threading', 'concurrent.futures') if m in sys.modules))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run(

@@ -11,6 +11,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any, ClassVar, NoReturn, TypeVar
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .._core._cancel import CancelScope
+    from .._core._limiter import CapacityLimiter
+    from .._core._taskinfo import TaskInfo
+    from .._core._tasks import TaskGroup
+    from .._core._token import EventLoopToken, LoopCall
+    from .._core._workers import WorkerJob
+
 T = TypeVar("T")
 
 
@@ -70,3 +79,53 @@ class Backend(ABC):
 
     @abstractmethod
     def cancelled_exc_class(self) -> type[BaseException]: ...
+
+    # -- Cancel scopes and task groups: see anyrun._core._cancel and _tasks ----------
+
+    @abstractmethod
+    def create_cancel_scope(self, deadline: float, shield: bool) -> CancelScope:
+        """A new, unentered scope; ``deadline`` is not NaN."""
+
+    @abstractmethod
+    def current_effective_deadline(self) -> float: ...
+
+    @abstractmethod
+    def create_task_group(self) -> TaskGroup: ...
+
+    @abstractmethod
+    def get_current_task(self) -> TaskInfo: ...
+
+    @abstractmethod
+    def get_running_tasks(self) -> list[TaskInfo]: ...
+
+    @abstractmethod
+    def wait_all_tasks_blocked(self) -> Awaitable[None]: ...
+
+    # -- Threads: anyrun._core._token, _workers and _threads build on these ----------
+
+    @abstractmethod
+    def current_token(self) -> EventLoopToken:
+        """The running loop's token: made on first use, the same for the whole run,
+        and closed (``token._close()``) when the run ends."""
+
+    @abstractmethod
+    def start_call(self, call: LoopCall) -> None:
+        """In the loop, in the call's context: run ``call.run_async()`` in a new task
+        that nothing else cancels, and pass ``call.started()`` the callable that
+        cancels it; complete the call with :exc:`RunFinishedError` if the loop can
+        start no more tasks."""
+
+    @abstractmethod
+    def wait_for_worker(self, job: WorkerJob) -> Awaitable[None]:
+        """Wait for a started job: set ``job.waiter`` and ``job.wake``, which
+        ``job.finish()`` calls. On cancellation call ``job.cancel(raise_cancel)``; then
+        raise at once if ``job.abandon_on_cancel``, or else wait on until
+        ``job.finished`` and raise the cancellation after."""
+
+    @abstractmethod
+    def create_capacity_limiter(self, total_tokens: float) -> CapacityLimiter:
+        """A limiter of (validated) ``total_tokens`` tokens."""
+
+    @abstractmethod
+    def default_thread_limiter(self) -> CapacityLimiter:
+        """A new limiter of 40 tokens for the worker threads of a run."""

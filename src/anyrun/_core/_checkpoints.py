@@ -19,8 +19,10 @@ async def checkpoint_if_cancelled() -> None:
     """Raise the cancellation exception if the current task is cancelled, without
     letting other tasks run when it is not (a cancel point only).
 
-    On asyncio a cancellation requested with ``Task.cancel()`` is not seen here: asyncio
-    delivers it at the task's next await instead. ::
+    The task is cancelled when it is inside a cancelled :class:`~anyrun.CancelScope`
+    that no shielded scope hides. On asyncio it also is after a ``Task.cancel()`` of
+    itself; that cancellation is raised by a bare yield, which lets other tasks run
+    once. ::
 
         await anyrun.lowlevel.checkpoint_if_cancelled()
     """
@@ -30,9 +32,10 @@ async def checkpoint_if_cancelled() -> None:
 async def cancel_shielded_checkpoint() -> None:
     """Let other tasks run without raising on cancellation (a schedule point only).
 
-    A pending cancellation stays pending and is raised by the next checkpoint. On
-    asyncio this shields from anyrun's own cancellation only: a native
-    ``Task.cancel()`` is still delivered here, as it is through every shield. ::
+    It is shielded from the cancellation of cancel scopes, as if it were in a shielded
+    :class:`~anyrun.CancelScope`: that cancellation stays pending and is raised by the
+    next checkpoint. On asyncio a native ``Task.cancel()`` is still delivered here, as
+    it is through every shield. ::
 
         await anyrun.lowlevel.cancel_shielded_checkpoint()
     """

@@ -4,9 +4,19 @@ import asyncio
 import sys
 from asyncio import get_running_loop
 from collections.abc import Awaitable, Coroutine, Mapping
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
+from ..._core._workers import DEFAULT_THREAD_LIMIT
 from .._base import Backend, TestRunner
+from . import _cancel, _tasks, _threads
+from ._cancel import AsyncioCancelScope, current_message
+from ._limiter import AsyncioCapacityLimiter
+
+if TYPE_CHECKING:
+    from ..._core._limiter import CapacityLimiter
+    from ..._core._taskinfo import TaskInfo
+    from ..._core._token import EventLoopToken, LoopCall
+    from ..._core._workers import WorkerJob
 
 if sys.version_info >= (3, 11):
     from asyncio import Runner
@@ -89,17 +99,64 @@ class AsyncioBackend(Backend):
         return _YIELD_ONCE
 
     async def checkpoint_if_cancelled(self) -> None:
-        # A cancellation requested with Task.cancel() is delivered by the task's next
-        # await, so there is nothing pending to raise here.
-        return
+        task = asyncio.current_task()
+        if task is None:
+            return
+        message = current_message(task)
+        if message is not None:
+            raise asyncio.CancelledError(message)
+        if task._must_cancel:  # type: ignore[attr-defined]
+            # The task cancelled itself with Task.cancel(): its next await raises.
+            await _YIELD_ONCE
 
-    def cancel_shielded_checkpoint(self) -> Awaitable[None]:
-        # Shielding is from anyrun's cancel scopes; there are none to shield from
-        # here, and a native Task.cancel() passes through every shield by design.
-        return _YIELD_ONCE
+    async def cancel_shielded_checkpoint(self) -> None:
+        # Shielding is from anyrun's cancel scopes: a native Task.cancel() passes
+        # through every shield by design.
+        with AsyncioCancelScope.create(shield=True):
+            await _YIELD_ONCE
 
     def cancelled_exc_class(self) -> type[BaseException]:
         return asyncio.CancelledError
+
+    # Cancel scopes and task groups: see ._cancel and ._tasks
+
+    # The classmethod itself, which saves a call on the path of move_on_after().
+    create_cancel_scope = AsyncioCancelScope.create  # pyright: ignore[reportAssignmentType]
+
+    def current_effective_deadline(self) -> float:
+        return _cancel.current_effective_deadline()
+
+    # The class itself, which saves a call on the path of create_task_group().
+    create_task_group = _tasks.AsyncioTaskGroup  # pyright: ignore[reportAssignmentType]
+
+    def get_current_task(self) -> TaskInfo:
+        return _tasks.get_current_task()
+
+    def get_running_tasks(self) -> list[TaskInfo]:
+        return _tasks.get_running_tasks()
+
+    def wait_all_tasks_blocked(self) -> Awaitable[None]:
+        return _tasks.wait_all_tasks_blocked()
+
+    # Threads: see ._threads and ._limiter
+
+    def current_token(self) -> EventLoopToken:
+        try:
+            return _threads.tokens[get_running_loop()]
+        except KeyError:
+            return _threads.new_token(self)
+
+    def start_call(self, call: LoopCall) -> None:
+        _threads.start_call(call)
+
+    def wait_for_worker(self, job: WorkerJob) -> Awaitable[None]:
+        return _threads.wait_for_worker(job)
+
+    def create_capacity_limiter(self, total_tokens: float) -> CapacityLimiter:
+        return AsyncioCapacityLimiter.create(total_tokens)
+
+    def default_thread_limiter(self) -> CapacityLimiter:
+        return AsyncioCapacityLimiter.create(DEFAULT_THREAD_LIMIT)
 
 
 backend = AsyncioBackend()

@@ -1,0 +1,599 @@
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import sys
+import types
+from typing import Any
+
+import pytest
+
+import anyrun
+import anyrun.abc
+from anyrun.abc import TaskStatus
+from anyrun.lowlevel import checkpoint
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup, ExceptionGroup
+
+pytestmark = pytest.mark.anyrun
+
+
+def cancelled_class() -> type[BaseException]:
+    return anyrun.get_cancelled_exc_class()
+
+
+async def append_after_checkpoint(log: list[Any], value: Any) -> None:
+    await checkpoint()
+    log.append(value)
+
+
+async def fail(message: str) -> None:
+    await checkpoint()
+    raise ValueError(message)
+
+
+async def wait_cancelled(log: list[str], name: str) -> None:
+    try:
+        await anyrun.sleep_forever()
+    except cancelled_class():
+        log.append(f"{name} cancelled")
+        raise
+
+
+# -- Running tasks -----------------------------------------------------------------
+
+
+async def test_waits_for_all_tasks() -> None:
+    log: list[Any] = []
+    async with anyrun.create_task_group() as tg:
+        for i in range(5):
+            tg.start_soon(append_after_checkpoint, log, i)
+        assert log == []
+    assert sorted(log) == [0, 1, 2, 3, 4]
+
+
+async def test_tasks_can_start_tasks() -> None:
+    log: list[Any] = []
+
+    async def spawner(tg: anyrun.abc.TaskGroup, n: int) -> None:
+        log.append(n)
+        if n:
+            tg.start_soon(spawner, tg, n - 1)
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(spawner, tg, 3)
+    assert log == [3, 2, 1, 0]
+
+
+async def test_task_group_exit_returns_after_children() -> None:
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(anyrun.sleep, 0.01)
+    assert not [
+        task for task in anyrun.get_running_tasks() if task.name == "anyrun.sleep"
+    ]
+
+
+async def test_empty_task_group() -> None:
+    async with anyrun.create_task_group() as tg:
+        pass
+    assert not tg.cancel_scope.cancel_called
+
+
+# -- Failures -----------------------------------------------------------------------
+
+
+async def test_failing_child_cancels_siblings_and_host() -> None:
+    log: list[str] = []
+    with pytest.raises(ExceptionGroup) as info:  # noqa: PT012
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(wait_cancelled, log, "sibling")
+            tg.start_soon(fail, "boom")
+            await wait_cancelled(log, "host")
+    assert sorted(log) == ["host cancelled", "sibling cancelled"]
+    assert [str(e) for e in info.value.exceptions] == ["boom"]
+    assert tg.cancel_scope.cancel_called
+    assert tg.cancel_scope.cancelled_caught
+
+
+async def fail_now(message: str) -> None:
+    raise ValueError(message)
+
+
+async def test_several_failures_are_grouped() -> None:
+    with pytest.raises(ExceptionGroup) as info:  # noqa: PT012
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(fail_now, "one")
+            tg.start_soon(fail_now, "two")
+    assert sorted(str(e) for e in info.value.exceptions) == ["one", "two"]
+
+
+async def test_host_failure_cancels_children() -> None:
+    log: list[str] = []
+    with pytest.raises(ExceptionGroup) as info:  # noqa: PT012
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(wait_cancelled, log, "child")
+            await anyrun.wait_all_tasks_blocked()
+            raise KeyError("host")
+    assert log == ["child cancelled"]
+    assert [type(e) for e in info.value.exceptions] == [KeyError]
+
+
+async def test_failure_in_cleanup_after_cancellation() -> None:
+    async def cleanup_fails() -> None:
+        try:
+            await anyrun.sleep_forever()
+        finally:
+            raise ValueError("cleanup")
+
+    with pytest.raises(ExceptionGroup) as outer_info:  # noqa: PT012, SIM117
+        with anyrun.CancelScope() as scope:
+            with pytest.raises(BaseExceptionGroup) as info:  # noqa: PT012
+                async with anyrun.create_task_group() as tg:
+                    tg.start_soon(cleanup_fails)
+                    await anyrun.wait_all_tasks_blocked()
+                    scope.cancel()
+                    await anyrun.sleep_forever()
+            # The host's cancellation travels in the group, to the scope that
+            # catches it.
+            assert info.value.subgroup(ValueError) is not None
+            assert info.value.subgroup(cancelled_class()) is not None
+            raise info.value
+    # The scope kept the rest.
+    assert scope.cancelled_caught
+    assert [type(e) for e in outer_info.value.exceptions] == [ValueError]
+
+
+async def test_nested_task_group_errors_nest() -> None:
+    async def inner_group() -> None:
+        async with anyrun.create_task_group() as inner:
+            inner.start_soon(fail, "deep")
+
+    with pytest.raises(ExceptionGroup) as info:
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(inner_group)
+    (inner,) = info.value.exceptions
+    assert isinstance(inner, ExceptionGroup)
+    assert [str(e) for e in inner.exceptions] == ["deep"]
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit])
+async def test_base_errors_of_the_block_propagate_bare(error: type) -> None:
+    log: list[str] = []
+    with pytest.raises(error):  # noqa: PT012
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(wait_cancelled, log, "child")
+            await anyrun.wait_all_tasks_blocked()
+            raise error
+    assert log == ["child cancelled"]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_system_exit_in_child_propagates_bare(backend: str) -> None:
+    async def main() -> None:
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(anyrun.sleep_forever)
+            tg.start_soon(exit_now)
+
+    async def exit_now() -> None:
+        raise SystemExit(3)
+
+    with pytest.raises(SystemExit) as info:
+        anyrun.run(main, backend=backend)
+    assert info.value.code == 3
+
+
+# -- Cancellation -------------------------------------------------------------------
+
+
+async def test_cancel_scope_cancels_everything_quietly() -> None:
+    log: list[str] = []
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(wait_cancelled, log, "a")
+        tg.start_soon(wait_cancelled, log, "b")
+        await anyrun.wait_all_tasks_blocked()
+        tg.cancel_scope.cancel()
+        await wait_cancelled(log, "host")
+    assert sorted(log) == ["a cancelled", "b cancelled", "host cancelled"]
+    assert tg.cancel_scope.cancelled_caught
+
+
+async def test_only_cancellations_raise_the_cancellation_itself() -> None:
+    log: list[str] = []
+    raised: list[BaseException] = []
+    with anyrun.CancelScope() as scope:
+        try:
+            async with anyrun.create_task_group() as tg:
+                tg.start_soon(wait_cancelled, log, "child")
+                await anyrun.wait_all_tasks_blocked()
+                scope.cancel()
+        except BaseException as exc:
+            raised.append(exc)
+            raise
+    assert [type(e) for e in raised] == [cancelled_class()]  # not a group of it
+    assert log == ["child cancelled"]
+    assert scope.cancelled_caught
+    assert not tg.cancel_scope.cancelled_caught
+
+
+async def test_new_task_in_cancelled_group_runs_to_first_checkpoint() -> None:
+    log: list[str] = []
+
+    async def child() -> None:
+        log.append("started")
+        await checkpoint()
+        log.append("not reached")
+
+    async with anyrun.create_task_group() as tg:
+        tg.cancel_scope.cancel()
+        tg.start_soon(child)
+    assert log == ["started"]
+
+
+async def test_shielded_group_is_not_cancelled_from_outside() -> None:
+    log: list[str] = []
+    with anyrun.CancelScope() as outer:
+        async with anyrun.create_task_group() as tg:
+            tg.cancel_scope.shield = True
+            tg.start_soon(append_after_checkpoint, log, "child ran")
+            outer.cancel()
+        log.append("group done")
+        await checkpoint()
+    assert log == ["child ran", "group done"]
+    assert outer.cancelled_caught
+
+
+async def test_task_group_exit_is_not_a_cancel_point() -> None:
+    # As in trio: the block ends before its cancellation is seen; the group waits
+    # for its children, which catch theirs, and ends normally.
+    async def child() -> None:
+        try:
+            await anyrun.sleep_forever()
+        except cancelled_class():
+            pass
+
+    with anyrun.CancelScope() as scope:
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(child)
+            await anyrun.wait_all_tasks_blocked()
+            scope.cancel()
+        reached = True
+        await checkpoint()
+    assert reached
+    assert scope.cancelled_caught
+
+
+# -- start() ------------------------------------------------------------------------
+
+
+async def server(
+    port: int, *, task_status: TaskStatus[int] = anyrun.TASK_STATUS_IGNORED
+) -> None:
+    await checkpoint()
+    task_status.started(port + 1)
+    await anyrun.sleep_forever()
+
+
+async def test_start_returns_the_started_value() -> None:
+    async with anyrun.create_task_group() as tg:
+        assert await tg.start(server, 1000) == 1001
+        tg.cancel_scope.cancel()
+
+
+async def test_start_with_ignored_status_directly() -> None:
+    with anyrun.move_on_after(0):
+        await server(1)
+
+
+async def test_start_default_value_is_none() -> None:
+    async def starts(*, task_status: TaskStatus[None]) -> None:
+        task_status.started()
+
+    async with anyrun.create_task_group() as tg:
+        assert await tg.start(starts) is None
+
+
+async def test_started_task_belongs_to_the_group() -> None:
+    async def starts_then_fails(*, task_status: TaskStatus[None]) -> None:
+        task_status.started()
+        await checkpoint()
+        raise ValueError("after started")
+
+    with pytest.raises(ExceptionGroup) as info:  # noqa: PT012
+        async with anyrun.create_task_group() as tg:
+            await tg.start(starts_then_fails)
+            await anyrun.sleep_forever()
+    assert [str(e) for e in info.value.exceptions] == ["after started"]
+
+
+async def test_error_before_started_is_raised_by_start() -> None:
+    async def fails_early(*, task_status: TaskStatus[None]) -> None:
+        await checkpoint()
+        raise ValueError("early")
+
+    async with anyrun.create_task_group() as tg:
+        with pytest.raises(ValueError, match="early"):
+            await tg.start(fails_early)
+    assert not tg.cancel_scope.cancel_called
+
+
+async def test_exit_without_started() -> None:
+    async def never_starts(*, task_status: TaskStatus[None]) -> None:
+        await checkpoint()
+
+    async with anyrun.create_task_group() as tg:
+        with pytest.raises(
+            RuntimeError, match=r"child exited without calling task_status\.started\(\)"
+        ):
+            await tg.start(never_starts)
+
+
+async def test_started_twice() -> None:
+    errors: list[BaseException] = []
+
+    async def starts_twice(*, task_status: TaskStatus[None]) -> None:
+        task_status.started()
+        try:
+            task_status.started()
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    async with anyrun.create_task_group() as tg:
+        await tg.start(starts_twice)
+    assert [str(e) for e in errors] == [
+        "called 'started' twice on the same task status"
+    ]
+
+
+async def test_task_runs_in_callers_scope_until_started() -> None:
+    log: list[str] = []
+
+    async def slow_start(*, task_status: TaskStatus[None]) -> None:
+        await wait_cancelled(log, "starting task")
+
+    async with anyrun.create_task_group() as tg:
+        with anyrun.CancelScope() as scope:
+
+            async def cancel_later() -> None:
+                await anyrun.wait_all_tasks_blocked()
+                scope.cancel()
+
+            tg.start_soon(cancel_later)
+            await tg.start(slow_start)
+        assert scope.cancelled_caught
+        assert not tg.cancel_scope.cancel_called
+    assert log == ["starting task cancelled"]
+
+
+async def test_group_cancellation_does_not_reach_unstarted_task() -> None:
+    async def starts_after_group_cancelled(
+        tg: anyrun.abc.TaskGroup, *, task_status: TaskStatus[str]
+    ) -> None:
+        tg.cancel_scope.cancel()
+        await checkpoint()  # still in the caller's scope: not cancelled
+        task_status.started("ok")
+        await checkpoint()  # in the group now: cancelled
+        pytest.fail("not cancelled")
+
+    async with anyrun.create_task_group() as tg:
+        group = tg
+        with anyrun.CancelScope(shield=True):
+            assert await tg.start(starts_after_group_cancelled, group) == "ok"
+
+
+async def test_start_in_inactive_group() -> None:
+    async with anyrun.create_task_group() as tg:
+        pass
+    with pytest.raises(RuntimeError, match="not active"):
+        await tg.start(server, 1)
+
+
+# -- Misuse -------------------------------------------------------------------------
+
+
+async def coro_function() -> None:
+    pass
+
+
+async def test_start_soon_coroutine_object() -> None:
+    async with anyrun.create_task_group() as tg:
+        coro = coro_function()
+        with pytest.raises(TypeError, match=r"start_soon\(coro_function, \.\.\.\)"):
+            tg.start_soon(coro)  # type: ignore[arg-type]
+    del coro
+    gc.collect()  # a "never awaited" warning would fail the test here
+
+
+@pytest.mark.parametrize(
+    ("func", "message"),
+    [
+        (lambda: None, "regular function"),
+        (42, "not callable"),
+        (lambda: asyncio.sleep(0) if False else iter(()), "regular function"),
+    ],
+)
+async def test_start_soon_non_async(func: Any, message: str) -> None:
+    async with anyrun.create_task_group() as tg:
+        with pytest.raises(TypeError, match=message):
+            tg.start_soon(func)
+
+
+async def test_start_coroutine_object() -> None:
+    async with anyrun.create_task_group() as tg:
+        with pytest.raises(TypeError, match="expected an async function"):
+            await tg.start(server(1))  # type: ignore[arg-type]
+    gc.collect()
+
+
+async def test_start_soon_in_inactive_group() -> None:
+    async with anyrun.create_task_group() as tg:
+        pass
+    with pytest.raises(RuntimeError, match="not active"):
+        tg.start_soon(coro_function)
+
+
+async def test_enter_twice() -> None:
+    tg = anyrun.create_task_group()
+    async with tg:
+        pass
+    with pytest.raises(RuntimeError, match="cannot be entered more than once"):
+        async with tg:
+            pass
+
+
+def test_needs_an_event_loop() -> None:
+    with pytest.raises(anyrun.NoEventLoopError):
+        anyrun.create_task_group()
+
+
+# -- Names and introspection ----------------------------------------------------------
+
+
+async def test_task_names() -> None:
+    names = {}
+
+    async def record(key: str) -> None:
+        names[key] = anyrun.get_current_task().name
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(record, "default")
+        tg.start_soon(record, "given", name="my task")
+        tg.start_soon(functools.partial(record, "partial"))
+    assert names == {
+        "default": f"{__name__}.test_task_names.<locals>.record",
+        "given": "my task",
+        "partial": f"{__name__}.test_task_names.<locals>.record",
+    }
+
+
+async def test_get_current_task_and_parents() -> None:
+    host = anyrun.get_current_task()
+    infos: list[anyrun.TaskInfo] = []
+
+    async def child(
+        *, task_status: TaskStatus[None] = anyrun.TASK_STATUS_IGNORED
+    ) -> None:
+        infos.append(anyrun.get_current_task())
+        task_status.started()
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(child)
+        await tg.start(child)
+    for info in infos:
+        assert info.parent_id == host.id
+        assert info.id != host.id
+        assert isinstance(info.coro, types.CoroutineType)
+    assert anyrun.get_current_task() == host
+    assert hash(anyrun.get_current_task()) == hash(host)
+    assert repr(host) == f"TaskInfo(id={host.id!r}, name={host.name!r})"
+
+
+async def test_get_running_tasks() -> None:
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(anyrun.sleep_forever, name="sleeper")
+        await anyrun.wait_all_tasks_blocked()
+        running = anyrun.get_running_tasks()
+        assert anyrun.get_current_task() in running
+        (sleeper,) = [task for task in running if task.name == "sleeper"]
+        assert sleeper.parent_id == anyrun.get_current_task().id
+        assert not sleeper.has_pending_cancellation()
+        tg.cancel_scope.cancel()
+        assert sleeper.has_pending_cancellation()
+    assert sleeper not in anyrun.get_running_tasks()
+
+
+async def test_wait_all_tasks_blocked() -> None:
+    steps: list[int] = []
+
+    async def stepper() -> None:
+        for i in range(20):
+            steps.append(i)
+            await checkpoint()
+        await anyrun.sleep_forever()
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(stepper)
+        tg.start_soon(stepper)
+        await anyrun.wait_all_tasks_blocked()
+        assert len(steps) == 40
+        tg.cancel_scope.cancel()
+
+
+def test_abc_module() -> None:
+    assert anyrun.abc.__all__ == ("TaskGroup", "TaskStatus")
+    for name in anyrun.abc.__all__:
+        assert getattr(anyrun.abc, name).__module__ == "anyrun.abc"
+    assert repr(anyrun.TASK_STATUS_IGNORED) == "anyrun.TASK_STATUS_IGNORED"
+    anyrun.TASK_STATUS_IGNORED.started(1)
+
+
+async def test_task_group_type() -> None:
+    tg = anyrun.create_task_group()
+    assert isinstance(tg, anyrun.abc.TaskGroup)
+    async with tg as entered:
+        assert entered is tg
+        assert isinstance(tg.cancel_scope, anyrun.CancelScope)
+
+
+# -- asyncio: native cancellation --------------------------------------------------
+
+
+@pytest.fixture
+def asyncio_only(anyrun_backend_name: str) -> None:
+    if anyrun_backend_name != "asyncio":
+        pytest.skip("about asyncio's own cancellation")
+
+
+@pytest.mark.usefixtures("asyncio_only")
+async def test_native_cancel_of_host_waiting_for_children() -> None:
+    log: list[str] = []
+
+    async def host() -> None:
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(wait_cancelled, log, "child")
+
+    task = asyncio.get_running_loop().create_task(host())
+    await anyrun.wait_all_tasks_blocked()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert log == ["child cancelled"]
+
+
+@pytest.mark.usefixtures("asyncio_only")
+async def test_native_cancel_of_start_caller() -> None:
+    log: list[str] = []
+
+    async def slow(*, task_status: TaskStatus[None]) -> None:
+        await wait_cancelled(log, "starting")
+
+    async def caller(tg: anyrun.abc.TaskGroup) -> None:
+        await tg.start(slow)
+
+    async with anyrun.create_task_group() as tg:
+        task = asyncio.get_running_loop().create_task(caller(tg))
+        await anyrun.wait_all_tasks_blocked()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert log == ["starting cancelled"]
+
+
+@pytest.mark.usefixtures("asyncio_only")
+async def test_asyncio_task_group_inside_and_outside() -> None:
+    if sys.version_info < (3, 11):
+        pytest.skip("asyncio.TaskGroup is new in Python 3.11")
+    log: list[Any] = []
+
+    async def inner() -> None:
+        async with anyrun.create_task_group() as tg:
+            tg.start_soon(append_after_checkpoint, log, "anyrun child")
+
+    async with asyncio.TaskGroup() as native:
+        native.create_task(inner())
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(asyncio.sleep, 0)
+        async with asyncio.TaskGroup() as native:
+            native.create_task(append_after_checkpoint(log, "native child"))
+    assert log == ["anyrun child", "native child"]
