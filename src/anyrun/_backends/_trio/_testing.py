@@ -56,13 +56,16 @@ class TrioTestRunner(TestRunner):
     def _drive(self, done: Callable[[], bool], timeout: float | None = None) -> None:
         __tracebackhide__ = True
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not done():
-            wait = None if deadline is None else max(deadline - time.monotonic(), 0)
-            try:
-                call = self._host_calls.get(timeout=wait)
-            except Empty:
-                return
-            call()
+        with _ctrl_c_deferred(self._host_calls) as interrupted:
+            while not done() and not interrupted:
+                wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+                try:
+                    call = self._host_calls.get(timeout=wait)
+                except Empty:
+                    return
+                call()
+        if interrupted:
+            raise KeyboardInterrupt
 
     async def _serve(self) -> None:
         self._task = trio.lowlevel.current_task()
@@ -188,3 +191,38 @@ class _default_sigint_kept:
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+class _ctrl_c_deferred:
+    """While trio is driven, turn Ctrl+C into a flag checked between trio's steps.
+
+    Raised at once, the KeyboardInterrupt could land inside trio's own code and break
+    the run; from between steps, the runner can still cancel the job and tear down.
+    """
+
+    def __init__(self, host_calls: SimpleQueue[Callable[[], object]]) -> None:
+        self._host_calls = host_calls
+        self._interrupted: list[bool] = []
+
+    def _handler(self, signum: int, frame: object) -> None:
+        self._interrupted.append(True)
+        # SimpleQueue.put is reentrant, so a signal handler may call it; this wakes
+        # a get() that waits for trio.
+        self._host_calls.put(_nothing)
+
+    def __enter__(self) -> list[bool]:
+        self._swapped = (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if self._swapped:
+            signal.signal(signal.SIGINT, self._handler)
+        return self._interrupted
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._swapped:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _nothing() -> None:
+    pass
