@@ -45,6 +45,10 @@ class Backend(ABC):
     name: ClassVar[str]
     #: The keyword options :func:`anyrun.run` accepts for this backend.
     option_names: ClassVar[frozenset[str]]
+    #: An awaitable that is a checkpoint each time it is awaited, shared by every
+    #: call, or None; when there is one, checkpoints await it instead of calling
+    #: :meth:`checkpoint`, which saves a call on the hottest path.
+    checkpoint_awaitable: ClassVar[Awaitable[None] | None] = None
 
     @abstractmethod
     def prepare_run(self, options: Mapping[str, Any]) -> Mapping[str, Any]:

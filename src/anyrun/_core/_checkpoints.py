@@ -12,7 +12,8 @@ async def checkpoint() -> None:
             await anyrun.lowlevel.checkpoint()
     """
     # current_backend(), inlined for speed
-    await (current_backend_var.get() or detect_backend()).checkpoint()
+    backend = current_backend_var.get() or detect_backend()
+    await (backend.checkpoint_awaitable or backend.checkpoint())
 
 
 async def checkpoint_if_cancelled() -> None:

@@ -3,9 +3,7 @@ trio, wrappers of a nursery)."""
 
 from __future__ import annotations
 
-from types import CoroutineType
-
-from ._coroutines import call_async_function
+from ._coroutines import CoroutineType, call_async_function
 from ._dispatch import current_backend_var, detect_backend
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
@@ -51,7 +49,7 @@ def coroutine_of(
             func(*args) if task_status is None else func(*args, task_status=task_status)
         )
         if type(coro) is CoroutineType:
-            return coro  # pyright: ignore[reportUnknownVariableType]
+            return coro
         func, args = _Made(func, coro), ()
     return call_async_function(caller, func, args)
 

@@ -22,7 +22,7 @@ async def sleep(delay: float) -> None:
     if delay == 0:
         # current_backend(), inlined for speed
         backend = current_backend_var.get() or detect_backend()
-        await backend.checkpoint()
+        await (backend.checkpoint_awaitable or backend.checkpoint())
     elif delay > 0:
         await current_backend().sleep(delay)
     else:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from _thread import allocate_lock, get_ident
 from contextvars import copy_context
-from types import CoroutineType
 
+from ._coroutines import CoroutineType
 from ._dispatch import current_backend, current_backend_var
 from ._exceptions import RunFinishedError
 from ._tasks import coroutine_of

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from _thread import _local, allocate_lock
 from contextvars import copy_context
-from types import CoroutineType
 
+from ._coroutines import CoroutineType
 from ._token import leave_loop
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"

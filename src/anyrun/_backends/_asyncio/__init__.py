@@ -51,6 +51,7 @@ class AsyncioBackend(Backend):
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"debug", "loop_factory", "use_uvloop"}
     )
+    checkpoint_awaitable: ClassVar[Awaitable[None] | None] = _YIELD_ONCE
 
     def prepare_run(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
         loop_factory = options.get("loop_factory")

@@ -51,8 +51,9 @@ class TrioBackend(Backend):
     def sleep_forever(self) -> Awaitable[NoReturn]:
         return trio.sleep_forever()
 
-    def checkpoint(self) -> Awaitable[None]:
-        return trio.lowlevel.checkpoint()
+    # trio's own function, not a method calling it: one Python frame less on the
+    # hottest path (pyright wants a method here; a staticmethod is called the same).
+    checkpoint = staticmethod(trio.lowlevel.checkpoint)  # pyright: ignore[reportAssignmentType]
 
     def checkpoint_if_cancelled(self) -> Awaitable[None]:
         return trio.lowlevel.checkpoint_if_cancelled()
