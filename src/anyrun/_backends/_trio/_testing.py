@@ -56,16 +56,18 @@ class TrioTestRunner(TestRunner):
     def _drive(self, done: Callable[[], bool], timeout: float | None = None) -> None:
         __tracebackhide__ = True
         deadline = None if timeout is None else time.monotonic() + timeout
-        with _ctrl_c_deferred(self._host_calls) as interrupted:
-            while not done() and not interrupted:
-                wait = None if deadline is None else max(deadline - time.monotonic(), 0)
-                try:
-                    call = self._host_calls.get(timeout=wait)
-                except Empty:
-                    return
-                call()
-        if interrupted:
-            raise KeyboardInterrupt
+        while not done():
+            with _signals_deferred(self._host_calls) as deferred:
+                while not done() and not deferred.pending:
+                    wait = None
+                    if deadline is not None:
+                        wait = max(deadline - time.monotonic(), 0)
+                    try:
+                        call = self._host_calls.get(timeout=wait)
+                    except Empty:
+                        return
+                    call()
+            deferred.deliver()  # between trio's steps, where raising is safe
 
     async def _serve(self) -> None:
         self._task = trio.lowlevel.current_task()
@@ -193,35 +195,47 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-class _ctrl_c_deferred:
-    """While trio is driven, turn Ctrl+C into a flag checked between trio's steps.
+class _signals_deferred:
+    """While trio is driven, hold Ctrl+C and pytest-timeout's SIGALRM until the
+    current step of trio is over.
 
-    Raised at once, the KeyboardInterrupt could land inside trio's own code and break
-    the run; from between steps, the runner can still cancel the job and tear down.
+    Raised at once, their exception could land inside trio's own code and break the
+    run; from between steps, the runner can still cancel the job and tear down.
     """
+
+    SIGNALS = tuple(
+        getattr(signal, name) for name in ("SIGINT", "SIGALRM") if hasattr(signal, name)
+    )
 
     def __init__(self, host_calls: SimpleQueue[Callable[[], object]]) -> None:
         self._host_calls = host_calls
-        self._interrupted: list[bool] = []
+        self._handlers: dict[int, Callable[[int, Any], Any]] = {}
+        self.pending: list[tuple[int, Any]] = []
 
-    def _handler(self, signum: int, frame: object) -> None:
-        self._interrupted.append(True)
+    def _hold(self, signum: int, frame: object) -> None:
+        self.pending.append((signum, frame))
         # SimpleQueue.put is reentrant, so a signal handler may call it; this wakes
         # a get() that waits for trio.
         self._host_calls.put(_nothing)
 
-    def __enter__(self) -> list[bool]:
-        self._swapped = (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        )
-        if self._swapped:
-            signal.signal(signal.SIGINT, self._handler)
-        return self._interrupted
+    def __enter__(self) -> _signals_deferred:
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                handler = signal.getsignal(signum)
+                if callable(handler):  # a Python-level handler, which may raise
+                    self._handlers[signum] = handler
+                    signal.signal(signum, self._hold)
+        return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._swapped:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+
+    def deliver(self) -> None:
+        """Run the held signals' own handlers, now."""
+        pending, self.pending = self.pending, []
+        for signum, frame in pending:
+            self._handlers[signum](signum, frame)
 
 
 def _nothing() -> None:
