@@ -30,9 +30,12 @@ from ..._core._tasks import TaskGroup, group_errors
 from ._cancel import (
     _ACTIVE,
     _EXITED,
+    _HAS_UNCANCEL,
+    _INF,
     _MARK,
     AsyncioCancelScope,
     _armed,
+    _cancelling,
     _pending,
     _scopes,
     current_task,
@@ -94,8 +97,25 @@ class AsyncioTaskGroup(TaskGroup):
             raise RuntimeError("A task group cannot be entered more than once")
         self._entered = True
         scope = self._scope
-        scope.__enter__()
-        self._loop = scope._host.get_loop()  # type: ignore[union-attr]
+        if scope._state or scope._cancel_called or scope._deadline != _INF:
+            scope.__enter__()
+            task = scope._host
+            assert task is not None
+        else:
+            # scope.__enter__() for a scope with no deadline, not cancelled: inlined,
+            # because it is most of the cost of a task group that starts no task.
+            task = current_task()
+            if task is None:
+                raise RuntimeError("a task group must be entered in a task")
+            scope._host = task
+            scope._parent = _scopes.get(task)
+            _scopes[task] = scope
+            scope._state = _ACTIVE
+            if _HAS_UNCANCEL:
+                scope._baseline = _cancelling(task) - (
+                    _pending.get(task, 0) if _pending else 0
+                )
+        self._loop = task.get_loop()
         self._active = True
         return self
 
@@ -172,6 +192,24 @@ class AsyncioTaskGroup(TaskGroup):
             # Nothing ran, or everything has ended well. No schedule point, like
             # asyncio.TaskGroup (unlike trio's nursery); see docs/differences.rst.
             self._active = False
+            task = scope._host
+            if (
+                not scope._cancel_called
+                and not scope._shield
+                and scope._timer is None
+                and scope._state == _ACTIVE
+                and _scopes.get(task) is scope  # type: ignore[arg-type]
+            ):
+                # scope.__exit__(None, None, None) for such a scope, inlined. (An
+                # "async with" block ends in the task that began it, and the scope is
+                # still the task's innermost: the rest of __exit__'s checks are moot.)
+                scope._state = _EXITED
+                parent = scope._parent
+                if parent is None:
+                    del _scopes[task]  # type: ignore[arg-type]
+                else:
+                    _scopes[task] = parent  # type: ignore[index]
+                return False
             return scope.__exit__(None, None, None)
         cancellation: BaseException | None = None
         if exc is not None:
