@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import inspect
 import os
 import signal
@@ -13,9 +12,6 @@ import subprocess
 import sys
 import textwrap
 import typing
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +22,7 @@ from click.testing import CliRunner
 
 import anyrun
 from anyrun._core import _entrypoint
+from warning_helpers import no_never_awaited_warning
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 
@@ -41,17 +38,6 @@ async def greet(name: str, *, punctuation: str = "!") -> Greeting:
     """Greet someone, from the running event loop."""
     await anyrun.sleep(0)
     return Greeting(f"Hello {name}{punctuation} ({sniffio.current_async_library()})")
-
-
-@contextmanager
-def no_never_awaited_warning() -> Iterator[None]:
-    """Fail if a coroutine created inside is left unawaited and unclosed."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-        gc.collect()
-    messages = [str(warning.message) for warning in caught]
-    assert not [message for message in messages if "never awaited" in message]
 
 
 # runner()

@@ -6,7 +6,6 @@ Typer does not read ``Annotated`` in string annotations. That case has its own t
 """
 
 import asyncio
-import gc
 import importlib.util
 import os
 import signal
@@ -14,9 +13,7 @@ import subprocess
 import sys
 import textwrap
 import types
-import warnings
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, Callable, List
 
@@ -28,6 +25,7 @@ from typer.testing import CliRunner
 import anyrun
 import anyrun.typer
 from anyrun.typer import Typer
+from warning_helpers import no_never_awaited_warning
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 EXAMPLES = Path(__file__).parent.parent / "examples" / "typer"
@@ -53,17 +51,6 @@ def recording(
         return run(coro)
 
     return async_runner
-
-
-@contextmanager
-def no_never_awaited_warning() -> Iterator[None]:
-    """Fail if a coroutine created inside is left unawaited and unclosed."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-        gc.collect()
-    messages = [str(warning.message) for warning in caught]
-    assert not [message for message in messages if "never awaited" in message]
 
 
 # The public module
