@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import os
-import signal
 import subprocess
 import sys
-import textwrap
 import typing
 from pathlib import Path
 from typing import Any
@@ -22,9 +19,7 @@ from click.testing import CliRunner
 
 import anyrun
 from anyrun._core import _entrypoint
-from warning_helpers import no_never_awaited_warning
-
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+from command_helpers import ENV, VARIANTS, interrupt, no_never_awaited_warning
 
 
 class Greeting:
@@ -321,29 +316,6 @@ async def main() -> None:
 
 main()
 """
-
-VARIANTS = [
-    pytest.param("asyncio", "default", id="asyncio"),
-    pytest.param("asyncio", "uvloop", id="asyncio+uvloop"),
-    pytest.param("trio", "default", id="trio"),
-]
-
-
-def interrupt(script: str, *args: str) -> tuple[int, str, str]:
-    """Run ``script``, wait for its "ready" line, press Ctrl+C; return its exit
-    status, the rest of its output and its standard error."""
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n"
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
-    return child.returncode, out, err
 
 
 @pytest.mark.parametrize(("backend", "variant"), VARIANTS)

@@ -7,8 +7,6 @@ Typer does not read ``Annotated`` in string annotations. That case has its own t
 
 import asyncio
 import importlib.util
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -25,9 +23,8 @@ from typer.testing import CliRunner
 import anyrun
 import anyrun.typer
 from anyrun.typer import Typer
-from warning_helpers import no_never_awaited_warning
+from command_helpers import ENV, VARIANTS, interrupt, no_never_awaited_warning
 
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 EXAMPLES = Path(__file__).parent.parent / "examples" / "typer"
 
 
@@ -537,27 +534,10 @@ app()
 """
 
 
-@pytest.mark.parametrize(
-    ("backend", "variant"),
-    [
-        pytest.param("asyncio", "default", id="asyncio"),
-        pytest.param("asyncio", "uvloop", id="asyncio+uvloop"),
-        pytest.param("trio", "default", id="trio"),
-    ],
-)
+@pytest.mark.parametrize(("backend", "variant"), VARIANTS)
 def test_ctrl_c_runs_finally_and_exits_130(backend: str, variant: str) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", TYPER_CHILD, backend, variant],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=ENV,
-    ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n"
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
-    assert (child.returncode, out) == (130, "cleanup\n"), err
+    returncode, out, err = interrupt(TYPER_CHILD, backend, variant)
+    assert (returncode, out) == (130, "cleanup\n"), err
     assert "Traceback" not in err
 
 
