@@ -3,7 +3,7 @@ themselves (on trio, wrappers of :class:`trio.CancelScope`)."""
 
 from __future__ import annotations
 
-from ._dispatch import current_backend, current_backend_var, detect_backend
+from ._dispatch import cached_backend, current_backend, detect_backend
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def move_on_at(deadline: float | None, shield: bool = False) -> CancelScope:
 
     .. versionadded:: 0.1
     """
-    backend = current_backend_var.get() or detect_backend()
+    backend = cached_backend() or detect_backend()
     if deadline is None:
         deadline = _INF
     return backend.create_cancel_scope(check_deadline(deadline), shield)
@@ -200,7 +200,7 @@ def move_on_after(delay: float | None, shield: bool = False) -> CancelScope:
 
     .. versionadded:: 0.1
     """
-    backend = current_backend_var.get() or detect_backend()
+    backend = cached_backend() or detect_backend()
     deadline = _INF if delay is None else backend.current_time() + delay
     return backend.create_cancel_scope(check_deadline(deadline), shield)
 

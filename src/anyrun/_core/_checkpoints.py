@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ._dispatch import current_backend, current_backend_var, detect_backend
+from ._dispatch import cached_backend, current_backend, detect_backend
 
 
 async def checkpoint() -> None:
@@ -12,7 +12,7 @@ async def checkpoint() -> None:
             await anyrun.lowlevel.checkpoint()
     """
     # current_backend(), inlined for speed
-    backend = current_backend_var.get() or detect_backend()
+    backend = cached_backend() or detect_backend()
     await (backend.checkpoint_awaitable or backend.checkpoint())
 
 

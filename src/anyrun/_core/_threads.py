@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from ._dispatch import current_backend, current_backend_var, detect_backend
+from ._dispatch import cached_backend, current_backend, detect_backend
 from ._limiter import CapacityLimiter
 from ._workers import WorkerJob
 
@@ -69,7 +69,7 @@ async def run_sync(
 
     .. versionadded:: 0.1
     """
-    backend = current_backend_var.get() or detect_backend()
+    backend = cached_backend() or detect_backend()
     if not callable(func):
         raise TypeError(f"to_thread.run_sync() expected a function, not {func!r}")
     token = backend.current_token()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ._dispatch import current_backend, current_backend_var, detect_backend
+from ._dispatch import cached_backend, current_backend, detect_backend
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ async def sleep(delay: float) -> None:
     """
     if delay == 0:
         # current_backend(), inlined for speed
-        backend = current_backend_var.get() or detect_backend()
+        backend = cached_backend() or detect_backend()
         await (backend.checkpoint_awaitable or backend.checkpoint())
     elif delay > 0:
         await current_backend().sleep(delay)

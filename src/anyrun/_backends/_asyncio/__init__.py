@@ -51,7 +51,9 @@ class AsyncioBackend(Backend):
     option_names: ClassVar[frozenset[str]] = frozenset(
         {"debug", "loop_factory", "use_uvloop"}
     )
-    checkpoint_awaitable: ClassVar[Awaitable[None] | None] = _YIELD_ONCE
+
+    def __init__(self) -> None:
+        super().__init__(lambda: _YIELD_ONCE, _YIELD_ONCE)
 
     def prepare_run(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
         loop_factory = options.get("loop_factory")
@@ -95,9 +97,6 @@ class AsyncioBackend(Backend):
     async def sleep_forever(self) -> NoReturn:
         await get_running_loop().create_future()
         raise AssertionError("a future nobody can resolve was resolved")
-
-    def checkpoint(self) -> Awaitable[None]:
-        return _YIELD_ONCE
 
     async def checkpoint_if_cancelled(self) -> None:
         task = asyncio.current_task()

@@ -31,6 +31,10 @@ class TrioBackend(Backend):
     name: ClassVar[str] = "trio"
     option_names: ClassVar[frozenset[str]] = _keyword_only_parameters(trio.run)
 
+    def __init__(self) -> None:
+        # trio's own function, not a method calling it: a Python frame less.
+        super().__init__(trio.lowlevel.checkpoint)
+
     def prepare_run(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
         return options
 
@@ -50,10 +54,6 @@ class TrioBackend(Backend):
 
     def sleep_forever(self) -> Awaitable[NoReturn]:
         return trio.sleep_forever()
-
-    # trio's own function, not a method calling it: one Python frame less on the
-    # hottest path (pyright wants a method here; a staticmethod is called the same).
-    checkpoint = staticmethod(trio.lowlevel.checkpoint)  # pyright: ignore[reportAssignmentType]
 
     def checkpoint_if_cancelled(self) -> Awaitable[None]:
         return trio.lowlevel.checkpoint_if_cancelled()
