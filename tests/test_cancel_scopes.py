@@ -12,6 +12,7 @@ import trio
 
 import anyrun
 from anyrun.lowlevel import cancel_shielded_checkpoint, checkpoint
+from backend_helpers import on_asyncio_only
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup, ExceptionGroup
@@ -542,13 +543,7 @@ async def test_checkpoint_if_cancelled_in_shield() -> None:
 # -- asyncio: native cancellation -------------------------------------------------
 
 
-@pytest.fixture
-def asyncio_only(anyrun_backend_name: str) -> None:
-    if anyrun_backend_name != "asyncio":
-        pytest.skip("about asyncio's own cancellation")
-
-
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_native_cancel_passes_through_shield_and_cancelled_scope() -> None:
     async def victim(scopes: list[anyrun.CancelScope]) -> None:
         with anyrun.CancelScope() as cancelled:
@@ -566,7 +561,7 @@ async def test_native_cancel_passes_through_shield_and_cancelled_scope() -> None
     assert not any(scope.cancelled_caught for scope in scopes)
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_native_cancel_in_same_iteration_is_not_swallowed() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("needs Task.cancelling() to tell the two apart")
@@ -585,7 +580,7 @@ async def test_native_cancel_in_same_iteration_is_not_swallowed() -> None:
     assert not scope.cancelled_caught
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_cancel_counts_are_restored() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("Task.cancelling() is new in Python 3.11")
@@ -601,7 +596,7 @@ async def test_cancel_counts_are_restored() -> None:
     assert task.cancelling() == before
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_asyncio_timeout_inside_cancelled_scope() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("asyncio.timeout() is new in Python 3.11")
@@ -618,7 +613,7 @@ async def test_asyncio_timeout_inside_cancelled_scope() -> None:
     assert not scope.cancelled_caught
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_scope_inside_asyncio_timeout() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("asyncio.timeout() is new in Python 3.11")
@@ -635,7 +630,7 @@ async def test_scope_inside_asyncio_timeout() -> None:
     assert not timeout.expired()
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_asyncio_task_group_inside_cancelled_scope() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("asyncio.TaskGroup is new in Python 3.11")
@@ -658,7 +653,7 @@ async def test_asyncio_task_group_inside_cancelled_scope() -> None:
     assert cancelled == [True]
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_result_ready_when_cancelled_is_not_lost() -> None:
     # A future that completed in the same iteration as the cancellation: the task
     # gets its value, and the cancellation at its next checkpoint (as AnyIO does).

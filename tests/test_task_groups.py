@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import sys
@@ -13,6 +14,7 @@ import anyrun
 import anyrun.abc
 from anyrun.abc import TaskStatus
 from anyrun.lowlevel import checkpoint
+from backend_helpers import on_asyncio_only
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup, ExceptionGroup
@@ -262,6 +264,140 @@ async def test_task_group_exit_is_not_a_cancel_point() -> None:
         await checkpoint()
     assert reached
     assert scope.cancelled_caught
+
+
+# -- The task group's own scope -----------------------------------------------------
+# On asyncio it is made when first needed (a task started, cancel_scope used); these
+# check that it behaves as if it had been there from the start of the block.
+
+
+async def test_cancelled_from_inside_a_scope_entered_in_the_block() -> None:
+    log: list[str] = []
+    async with anyrun.create_task_group() as tg:
+        with anyrun.CancelScope() as inner:
+            tg.cancel_scope.cancel()
+            await wait_cancelled(log, "host")
+        log.append("not reached")
+    assert log == ["host cancelled"]
+    assert tg.cancel_scope.cancelled_caught
+    assert not inner.cancelled_caught
+
+
+async def test_outer_group_cancelled_from_an_inner_groups_block() -> None:
+    log: list[str] = []
+    async with anyrun.create_task_group() as outer:
+        async with anyrun.create_task_group() as inner:
+            outer.cancel_scope.cancel()
+            await wait_cancelled(log, "host")
+        log.append("not reached")
+    assert log == ["host cancelled"]
+    assert outer.cancel_scope.cancelled_caught
+    assert not inner.cancel_scope.cancelled_caught
+
+
+async def test_outer_group_cancels_the_tasks_of_an_inner_group() -> None:
+    # The inner group's scope is made first (by start_soon), the outer's after.
+    log: list[str] = []
+    async with anyrun.create_task_group() as outer:
+        with anyrun.CancelScope() as middle:
+            async with anyrun.create_task_group() as inner:
+                inner.start_soon(wait_cancelled, log, "inner child")
+                await anyrun.wait_all_tasks_blocked()
+                outer.cancel_scope.cancel()
+    assert log == ["inner child cancelled"]
+    assert outer.cancel_scope.cancelled_caught
+    assert not middle.cancelled_caught
+    assert not inner.cancel_scope.cancelled_caught
+
+
+async def test_start_runs_the_task_in_the_callers_task_groups() -> None:
+    log: list[str] = []
+
+    async def child(*, task_status: TaskStatus[None]) -> None:
+        await wait_cancelled(log, "starting child")
+
+    async def cancel_soon(group: anyrun.abc.TaskGroup) -> None:
+        await anyrun.wait_all_tasks_blocked()
+        group.cancel_scope.cancel()  # its scope is made here, after start() began
+
+    async with anyrun.create_task_group() as outer:
+        inner = anyrun.create_task_group()
+        async with inner:
+            outer.start_soon(cancel_soon, inner)
+            await outer.start(child)
+            log.append("not reached")
+    assert log == ["starting child cancelled"]
+    assert inner.cancel_scope.cancelled_caught
+
+
+async def test_scope_left_open_in_the_block() -> None:
+    scope = anyrun.CancelScope()
+    with pytest.raises(RuntimeError, match="Cancel scope stack corrupted"):
+        async with anyrun.create_task_group():
+            scope.__enter__()
+    scope.__exit__(None, None, None)  # abandoned: leaves quietly
+    with anyrun.CancelScope() as after:
+        after.cancel()
+        await checkpoint()
+    assert after.cancelled_caught
+
+
+async def test_cancel_scope_of_a_group_that_has_ended() -> None:
+    async with anyrun.create_task_group() as tg:
+        pass
+    scope = tg.cancel_scope
+    assert "exited" in repr(scope)
+    assert not scope.cancel_called
+    assert not scope.cancelled_caught
+    scope.cancel()  # does nothing to anything
+    assert scope.cancel_called
+    await checkpoint()
+
+
+@on_asyncio_only
+async def test_groups_left_out_of_order() -> None:
+    # trio's nurseries fail an assertion here; anyrun's scopes say what happened.
+    outer = anyrun.create_task_group()
+    inner = anyrun.create_task_group()
+    await outer.__aenter__()
+    await inner.__aenter__()
+    with pytest.raises(RuntimeError, match="Cancel scope stack corrupted"):
+        await outer.__aexit__(None, None, None)
+    assert not await inner.__aexit__(None, None, None)  # abandoned: leaves quietly
+    async with anyrun.create_task_group() as after:
+        after.cancel_scope.cancel()
+        await checkpoint()
+    assert after.cancel_scope.cancelled_caught
+
+
+@on_asyncio_only
+async def test_scope_used_before_the_block() -> None:
+    tg = anyrun.create_task_group()
+    tg.cancel_scope.cancel()
+    async with tg:
+        await checkpoint()
+        raise AssertionError("not cancelled")
+    assert tg.cancel_scope.cancelled_caught
+
+
+@on_asyncio_only
+async def test_native_cancel_before_the_scope_is_made_is_not_swallowed() -> None:
+    if sys.version_info < (3, 11):
+        pytest.skip("needs Task.cancelling() to tell the two apart")
+    task = asyncio.current_task()
+    assert task is not None
+
+    async def block() -> None:
+        async with anyrun.create_task_group() as tg:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0)  # still counted: nothing called uncancel()
+            tg.cancel_scope.cancel()
+            await checkpoint()
+
+    with pytest.raises(asyncio.CancelledError):
+        await block()
+    assert task.uncancel() == 0
 
 
 # -- start() ------------------------------------------------------------------------
@@ -539,13 +675,7 @@ async def test_task_group_type() -> None:
 # -- asyncio: native cancellation --------------------------------------------------
 
 
-@pytest.fixture
-def asyncio_only(anyrun_backend_name: str) -> None:
-    if anyrun_backend_name != "asyncio":
-        pytest.skip("about asyncio's own cancellation")
-
-
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_native_cancel_of_host_waiting_for_children() -> None:
     log: list[str] = []
 
@@ -561,7 +691,7 @@ async def test_native_cancel_of_host_waiting_for_children() -> None:
     assert log == ["child cancelled"]
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_native_cancel_of_start_caller() -> None:
     log: list[str] = []
 
@@ -580,7 +710,7 @@ async def test_native_cancel_of_start_caller() -> None:
     assert log == ["starting cancelled"]
 
 
-@pytest.mark.usefixtures("asyncio_only")
+@on_asyncio_only
 async def test_asyncio_task_group_inside_and_outside() -> None:
     if sys.version_info < (3, 11):
         pytest.skip("asyncio.TaskGroup is new in Python 3.11")

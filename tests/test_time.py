@@ -14,6 +14,7 @@ from anyrun.lowlevel import (
     checkpoint,
     checkpoint_if_cancelled,
 )
+from backend_helpers import on_asyncio_only
 
 pytestmark = pytest.mark.anyrun
 
@@ -177,12 +178,9 @@ async def test_cancel_points(point: Point) -> None:
     assert await raises_when_cancelled(point) is expected
 
 
+@on_asyncio_only
 @pytest.mark.parametrize("point", POINTS)
-async def test_native_cancellation_passes_every_point(
-    anyrun_backend_name: str, point: Point
-) -> None:
-    if anyrun_backend_name == "trio":
-        pytest.skip("Task.cancel() is asyncio's")
+async def test_native_cancellation_passes_every_point(point: Point) -> None:
     # A native Task.cancel() passes through every shield: anyrun's shields are from
     # anyrun's cancel scopes only.
     assert await raises_when_natively_cancelled(point)

@@ -4,7 +4,7 @@ trio, wrappers of a nursery)."""
 from __future__ import annotations
 
 from ._coroutines import CoroutineType, call_async_function
-from ._dispatch import current_backend_var, detect_backend
+from ._dispatch import cached_backend, detect_backend
 
 TYPE_CHECKING = False  # keeps typing out of "import anyrun"
 if TYPE_CHECKING:
@@ -102,13 +102,17 @@ class TaskGroup:
     .. versionadded:: 0.1
     """
 
-    __slots__ = ("__weakref__", "_active", "_entered", "cancel_scope")
+    __slots__ = ("__weakref__", "_active", "_entered")
     # Public as anyrun.abc.TaskGroup, which "import anyrun" does not import.
     __module__ = "anyrun.abc"
 
-    cancel_scope: CancelScope
     _active: bool
     _entered: bool
+
+    @property
+    def cancel_scope(self) -> CancelScope:
+        # Documented in docs/api.rst, as an attribute.
+        raise NotImplementedError
 
     def start_soon(
         self,
@@ -227,7 +231,7 @@ def create_task_group() -> TaskGroup:
 
     .. versionadded:: 0.1
     """
-    return (current_backend_var.get() or detect_backend()).create_task_group()
+    return (cached_backend() or detect_backend()).create_task_group()
 
 
 def group_errors(errors: list[BaseException]) -> BaseException:

@@ -28,10 +28,10 @@ from typing import Any
 from ..._core._taskinfo import TaskInfo
 from ..._core._tasks import TaskGroup, group_errors
 from ._cancel import (
+    _ABANDONED,
     _ACTIVE,
     _EXITED,
     _HAS_UNCANCEL,
-    _INF,
     _MARK,
     AsyncioCancelScope,
     _armed,
@@ -45,6 +45,13 @@ from ._cancel import (
     must_cancel_of,
     waiter_of,
 )
+
+# Bound once: Python 3.11+ compile a method call on an imported name, such as
+# "_scopes.get(task)", as an attribute load that makes a bound method each time.
+_scope_of = _scopes.get
+_pop_scope = _scopes.pop
+_pending_of = _pending.get
+_pop_pending = _pending.pop
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -65,19 +72,50 @@ def _new_cancellation() -> CancelledError:
     return CancelledError(f"{_MARK}(of a task group's task)")
 
 
+#: The innermost task group of each task whose scope is not made yet (see
+#: :class:`AsyncioTaskGroup`).
+_unscoped: dict[Task[Any], AsyncioTaskGroup] = {}
+
+
 class AsyncioTaskGroup(TaskGroup):
+    """A task group whose cancel scope is made when first needed.
+
+    Most task groups that start no task are never cancelled either, and making and
+    entering a scope would be most of what they cost. So, until a task is started or
+    :attr:`cancel_scope` is used, the group only remembers where its scope belongs:
+    its host task and the scope it was entered in (``_outer``). When the scope is
+    made, it takes that place in the host's chain of scopes, as if it had been entered
+    with the block; nothing could have cancelled it before. Until then, its absence
+    changes nothing: a scope that is not cancelled, not shielded and has no deadline
+    has no effect on what is inside it. What was linked to its place meanwhile is
+    relinked when it is made: the ``_parent`` of the outermost scope entered in the
+    block that is still active, and the ``_outer`` of task groups entered in the block
+    without a scope (they find it through ``_outer_group``). ``TaskGroup.start()``
+    makes the caller's scopes first, as it records the caller's innermost scope.
+    """
+
     __slots__ = (
+        "_baseline",
         "_cancelled",
         "_errors",
+        "_host",
         "_loop",
+        "_outer",
+        "_outer_group",
         "_pending_starts",
         "_scope",
         "_waiter",
     )
 
-    #: The same as cancel_scope, with its type.
-    _scope: AsyncioCancelScope
+    _scope: AsyncioCancelScope | None
     _loop: AbstractEventLoop
+    #: Set on entry without a scope: the host task, the scope it was in, its count of
+    #: native cancellations (the scope's _baseline), and the enclosing task group
+    #: that had no scope then.
+    _host: Task[Any] | None
+    _outer: AsyncioCancelScope | None
+    _baseline: int
+    _outer_group: AsyncioTaskGroup | None
     #: The errors of the block and the children, made on the first.
     _errors: list[BaseException] | None
     #: Whether a child ended by a cancellation.
@@ -87,44 +125,91 @@ class AsyncioTaskGroup(TaskGroup):
     _pending_starts: int
 
     def __init__(self) -> None:
-        self.cancel_scope = self._scope = AsyncioCancelScope.create()
-        self._active = self._entered = self._cancelled = False
-        self._errors = self._waiter = None
-        self._pending_starts = 0
+        # The rest is set by __aenter__ or _make_scope(): a task group that needs no
+        # scope needs none of it either.
+        self._scope = None
+        self._active = self._entered = False
+
+    @property
+    def cancel_scope(self) -> AsyncioCancelScope:
+        return self._scope or self._make_scope()
 
     async def __aenter__(self) -> Self:
         if self._entered:
             raise RuntimeError("A task group cannot be entered more than once")
         self._entered = True
         scope = self._scope
-        if scope._state or scope._cancel_called or scope._deadline != _INF:
+        if scope is not None:  # made before the block: enter it now
             scope.__enter__()
-            task = scope._host
-            assert task is not None
+            assert scope._host is not None
+            self._loop = scope._host.get_loop()
         else:
-            # scope.__enter__() for a scope with no deadline, not cancelled: inlined,
-            # because it is most of the cost of a task group that starts no task.
             task = current_task()
             if task is None:
                 raise RuntimeError("a task group must be entered in a task")
-            scope._host = task
-            scope._parent = _scopes.get(task)
-            _scopes[task] = scope
-            scope._state = _ACTIVE
-            if _HAS_UNCANCEL:
-                scope._baseline = _cancelling(task) - (
-                    _pending.get(task, 0) if _pending else 0
-                )
-        self._loop = task.get_loop()
+            self._host = task
+            self._outer = _scope_of(task)
+            self._baseline = (
+                _cancelling(task) - (_pending_of(task, 0) if _pending else 0)
+                if _HAS_UNCANCEL
+                else 0
+            )
+            self._outer_group = _unscoped.get(task)
+            _unscoped[task] = self
         self._active = True
         return self
+
+    def _make_scope(self) -> AsyncioCancelScope:
+        scope = self._scope = AsyncioCancelScope.create()
+        self._cancelled = False
+        self._errors = self._waiter = None
+        self._pending_starts = 0
+        if not self._entered:
+            self._host = None  # __aenter__ enters the scope
+            return scope
+        if not self._active:
+            scope._state = _EXITED
+            return scope
+        outer_group = self._outer_group
+        if outer_group is not None and outer_group._scope is None:
+            outer_group._make_scope()  # outermost first: this one links to it
+        host = self._host
+        assert host is not None
+        outer = self._outer_now()
+        scope._host = host
+        scope._parent = outer
+        scope._baseline = self._baseline
+        self._loop = host.get_loop()
+        inner = _scope_of(host)
+        if inner is outer:
+            _scopes[host] = scope
+            scope._state = _ACTIVE
+            return scope
+        while inner is not None and inner._parent is not outer:
+            inner = inner._parent
+        if inner is None:
+            # The scope around the block was left first (see _exit_misnested).
+            scope._state = _ABANDONED
+        else:
+            inner._parent = scope
+            scope._state = _ACTIVE
+        return scope
+
+    def _outer_now(self) -> AsyncioCancelScope | None:
+        """The scope around the block now: the one it was entered in, or the scope
+        made since for an enclosing task group entered in that one too."""
+        outer = self._outer
+        group = self._outer_group
+        if group is not None and outer is group._outer:
+            return group._scope or group._outer_now()
+        return outer
 
     def _spawn(
         self, func: object, coro: Coroutine[Any, Any, Any], name: object
     ) -> None:
         # Without a name, asyncio's own ("Task-1"); TaskInfo makes AnyIO's from the
         # coroutine when asked, which spares every spawn the cost of a string.
-        scope = self._scope
+        scope = self._scope or self._make_scope()
         if name is None:
             task = self._loop.create_task(coro)
         else:
@@ -143,20 +228,22 @@ class AsyncioTaskGroup(TaskGroup):
 
     def _task_done(self, task: Task[Any]) -> None:
         # forget_task(), inlined
-        _scopes.pop(task, None)
+        _pop_scope(task, None)
         if _pending:
-            _pending.pop(task, None)
-        children = self._scope._children
+            _pop_pending(task, None)
+        scope = self._scope
+        assert scope is not None
+        children = scope._children
         assert children is not None
         children.discard(task)
         if task.cancelled():
             self._cancelled = True
-            self._scope.cancel()
+            scope.cancel()
         else:
             exc = task.exception()
             if exc is not None:
                 self._add_error(exc)
-                self._scope.cancel()
+                scope.cancel()
         if not children:
             self._wake_host()
 
@@ -169,6 +256,7 @@ class AsyncioTaskGroup(TaskGroup):
         waiter = self._waiter
         if (
             waiter is not None
+            and self._scope is not None
             and not self._scope._children
             and not self._pending_starts
             and not waiter.done()
@@ -182,6 +270,33 @@ class AsyncioTaskGroup(TaskGroup):
         tb: object,
     ) -> bool:
         scope = self._scope
+        if scope is None and self._entered:  # entered without a scope, none made
+            host = self._host
+            assert host is not None
+            outer_group = self._outer_group
+            if exc is None and _scope_of(host) is (
+                self._outer if outer_group is None else self._outer_now()
+            ):
+                # The blocks inside have been left, and no task was started: there
+                # is no scope to leave, only the chain of groups without one.
+                innermost = _unscoped.pop(host)
+                if innermost is self:
+                    self._active = False
+                    if outer_group is not None:
+                        _unscoped[host] = outer_group
+                    return False
+                _unscoped[host] = innermost
+            # An exception, or blocks left out of order: go on as if the scopes had
+            # been there all along, those of the groups inside too.
+            inner = _unscoped.get(host)
+            if inner is not None and inner._scope is None:
+                inner._make_scope()
+            scope = self._scope or self._make_scope()
+            self._unlink()
+        elif scope is None:  # not entered: its scope's __exit__ says so
+            scope = self._make_scope()
+        elif self._host is not None:  # entered without a scope, made since
+            self._unlink()
         if (
             exc is None
             and not scope._children
@@ -198,7 +313,7 @@ class AsyncioTaskGroup(TaskGroup):
                 and not scope._shield
                 and scope._timer is None
                 and scope._state == _ACTIVE
-                and _scopes.get(task) is scope  # type: ignore[arg-type]
+                and _scope_of(task) is scope  # type: ignore[arg-type]
             ):
                 # scope.__exit__(None, None, None) for such a scope, inlined. (An
                 # "async with" block ends in the task that began it, and the scope is
@@ -256,6 +371,22 @@ class AsyncioTaskGroup(TaskGroup):
         finally:
             del exc, raised, cancellation, errors
 
+    def _unlink(self) -> None:
+        """Take this group out of its host's chain of groups entered without a
+        scope."""
+        host = self._host
+        group = _unscoped.get(host)  # type: ignore[arg-type]
+        if group is self:
+            if self._outer_group is None:
+                del _unscoped[host]  # type: ignore[arg-type]
+            else:
+                _unscoped[host] = self._outer_group  # type: ignore[index]
+            return
+        while group is not None and group._outer_group is not self:
+            group = group._outer_group
+        if group is not None:  # left before a group inside it
+            group._outer_group = self._outer_group
+
     def _new_task_status(self) -> _TaskStatus:
         return _TaskStatus(self)
 
@@ -265,7 +396,14 @@ class AsyncioTaskGroup(TaskGroup):
         assert isinstance(status, _TaskStatus)
         caller = current_task()
         assert caller is not None
-        base = _scopes.get(caller)
+        # The caller's innermost scope is recorded below: make the scopes of its
+        # task groups first, and this group's.
+        unscoped = _unscoped.get(caller)
+        if unscoped is not None and unscoped._scope is None:
+            unscoped._make_scope()
+        if self._scope is None:
+            self._make_scope()
+        base = _scope_of(caller)
         # The new task runs in the caller's scope until it has started; this scope,
         # which nothing enters, lets start() cancel it alone.
         start_scope = AsyncioCancelScope.create()
@@ -355,7 +493,8 @@ class _TaskStatus:
         task = self._task
         group = self._group
         scope = group._scope
-        inner = _scopes.get(task)
+        assert scope is not None
+        inner = _scope_of(task)
         if inner is start_scope:
             _scopes[task] = scope
         else:
@@ -419,7 +558,7 @@ class AsyncioTaskInfo(TaskInfo):
         task = self._task
         if task.done():
             return False
-        if must_cancel_of(task) or effectively_cancelled(_scopes.get(task)):
+        if must_cancel_of(task) or effectively_cancelled(_scope_of(task)):
             return True
         waiter = waiter_of(task)
         return waiter is not None and waiter.cancelled()
@@ -437,7 +576,7 @@ def _coro_name(coro: object) -> str | None:
 def _parent_id(task: Task[Any]) -> int | None:
     """The task that started this one, from its outermost scope: a task group's, or
     TaskGroup.start()'s in the caller."""
-    scope = _scopes.get(task)
+    scope = _scope_of(task)
     while scope is not None and scope._host is task:
         scope = scope._parent
     return None if scope is None or scope._host is None else id(scope._host)

@@ -28,11 +28,14 @@ class TrioTaskGroup(TaskGroup):
     __slots__ = ("_manager", "_nursery", "_scope")
 
     _nursery: trio.Nursery
-    #: The same as cancel_scope, with its type.
     _scope: TrioCancelScope
 
     def __init__(self) -> None:
         self._active = self._entered = False
+
+    @property
+    def cancel_scope(self) -> TrioCancelScope:
+        return self._scope
 
     async def __aenter__(self) -> Self:
         if self._entered:
@@ -40,7 +43,7 @@ class TrioTaskGroup(TaskGroup):
         self._entered = True
         self._manager = manager = trio.open_nursery(strict_exception_groups=True)
         self._nursery = nursery = await manager.__aenter__()
-        self.cancel_scope = self._scope = TrioCancelScope.wrap(nursery.cancel_scope)
+        self._scope = TrioCancelScope.wrap(nursery.cancel_scope)
         self._active = True
         return self
 
