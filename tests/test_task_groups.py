@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import math
 import sys
 import types
 from typing import Any
@@ -370,14 +371,42 @@ async def test_groups_left_out_of_order() -> None:
     assert after.cancel_scope.cancelled_caught
 
 
-@on_asyncio_only
-async def test_scope_used_before_the_block() -> None:
+async def test_scope_cancelled_before_the_block() -> None:
     tg = anyrun.create_task_group()
-    tg.cancel_scope.cancel()
+    scope = tg.cancel_scope
+    assert "unbound" in repr(scope)
+    scope.cancel("early")
     async with tg:
+        with pytest.raises(cancelled_class(), match="early"):
+            await checkpoint()
         await checkpoint()
         raise AssertionError("not cancelled")
+    assert tg.cancel_scope is scope
+    assert scope.cancelled_caught
+
+
+async def test_scope_set_up_before_the_block() -> None:
+    tg = anyrun.create_task_group()
+    tg.cancel_scope.deadline = anyrun.current_time() + 3600
+    tg.cancel_scope.shield = True
+    with anyrun.CancelScope() as outer:
+        async with tg:
+            assert anyrun.current_effective_deadline() == tg.cancel_scope.deadline
+            outer.cancel()
+            await checkpoint()  # shielded
+            tg.cancel_scope.deadline = -math.inf
+            await checkpoint()
+            raise AssertionError("not cancelled")
     assert tg.cancel_scope.cancelled_caught
+    assert not outer.cancelled_caught  # nothing reached it: the group caught its own
+
+
+async def test_scope_entered_before_the_block() -> None:
+    tg = anyrun.create_task_group()
+    with tg.cancel_scope:
+        pass
+    with pytest.raises(RuntimeError, match="single 'with' block"):
+        await tg.__aenter__()
 
 
 @on_asyncio_only

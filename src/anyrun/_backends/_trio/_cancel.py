@@ -19,7 +19,7 @@ _CANCEL_TAKES_REASON = "reason" in trio.CancelScope.cancel.__code__.co_varnames
 
 
 class TrioCancelScope(CancelScope):
-    __slots__ = ("_scope", "_state")
+    __slots__ = ("_reason", "_scope", "_state")
 
     _scope: trio.CancelScope
     _state: str
@@ -49,7 +49,20 @@ class TrioCancelScope(CancelScope):
         finally:
             self._state = "exited"
 
+    def adopt(self, scope: trio.CancelScope) -> None:
+        """Wrap ``scope`` from now on, in place of this unbound one, whose settings it
+        takes: for a task group's scope used before the nursery exists."""
+        unbound = self._scope
+        scope.shield = unbound.shield
+        scope.deadline = unbound.deadline
+        self._scope = scope
+        self._state = "active"
+        if unbound.cancel_called:
+            self.cancel(getattr(self, "_reason", None))
+
     def cancel(self, reason: str | None = None) -> None:
+        if self._state == "unbound":
+            self._reason = reason  # for adopt()
         if _CANCEL_TAKES_REASON:
             self._scope.cancel(reason)
         else:  # pragma: no cover

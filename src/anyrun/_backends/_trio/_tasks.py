@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Awaitable, Coroutine
 from typing import Any, cast
@@ -28,22 +29,35 @@ class TrioTaskGroup(TaskGroup):
     __slots__ = ("_manager", "_nursery", "_scope")
 
     _nursery: trio.Nursery
-    _scope: TrioCancelScope
+    _scope: TrioCancelScope | None
 
     def __init__(self) -> None:
         self._active = self._entered = False
+        self._scope = None
 
     @property
     def cancel_scope(self) -> TrioCancelScope:
+        if self._scope is None:
+            # Used before the block: a scope of its own until the nursery's exists,
+            # which then takes its settings (see __aenter__).
+            self._scope = TrioCancelScope.create(math.inf, False)
         return self._scope
 
     async def __aenter__(self) -> Self:
         if self._entered:
             raise RuntimeError("A task group cannot be entered more than once")
+        early = self._scope
+        if early is not None and early._state != "unbound":  # pyright: ignore[reportPrivateUsage]
+            raise RuntimeError(
+                "Each CancelScope may only be used for a single 'with' block"
+            )
         self._entered = True
         self._manager = manager = trio.open_nursery(strict_exception_groups=True)
         self._nursery = nursery = await manager.__aenter__()
-        self._scope = TrioCancelScope.wrap(nursery.cancel_scope)
+        if early is None:
+            self._scope = TrioCancelScope.wrap(nursery.cancel_scope)
+        else:
+            early.adopt(nursery.cancel_scope)
         self._active = True
         return self
 
@@ -66,7 +80,7 @@ class TrioTaskGroup(TaskGroup):
             raise
         finally:
             self._active = False
-            self._scope._state = "exited"  # pyright: ignore[reportPrivateUsage]
+            self.cancel_scope._state = "exited"  # pyright: ignore[reportPrivateUsage]
             del exc, tb
 
     def _spawn(
