@@ -72,8 +72,8 @@ def _new_cancellation() -> CancelledError:
     return CancelledError(f"{_MARK}(of a task group's task)")
 
 
-#: The innermost task group of each task whose scope is not made yet (see
-#: :class:`AsyncioTaskGroup`).
+#: The innermost active task group of each task that was entered without a scope;
+#: each links to the next one out (``_outer_group``). See :class:`AsyncioTaskGroup`.
 _unscoped: dict[Task[Any], AsyncioTaskGroup] = {}
 
 
@@ -83,15 +83,17 @@ class AsyncioTaskGroup(TaskGroup):
     Most task groups that start no task are never cancelled either, and making and
     entering a scope would be most of what they cost. So, until a task is started or
     :attr:`cancel_scope` is used, the group only remembers where its scope belongs:
-    its host task and the scope it was entered in (``_outer``). When the scope is
-    made, it takes that place in the host's chain of scopes, as if it had been entered
-    with the block; nothing could have cancelled it before. Until then, its absence
-    changes nothing: a scope that is not cancelled, not shielded and has no deadline
-    has no effect on what is inside it. What was linked to its place meanwhile is
-    relinked when it is made: the ``_parent`` of the outermost scope entered in the
-    block that is still active, and the ``_outer`` of task groups entered in the block
-    without a scope (they find it through ``_outer_group``). ``TaskGroup.start()``
-    makes the caller's scopes first, as it records the caller's innermost scope.
+    its host task, and the innermost scope that exists around its block (``_outer``).
+    When the scope is made, it takes that place in the host's chain of scopes, as if
+    it had been entered with the block; nothing could have cancelled it before. Until
+    then, its absence changes nothing: a scope that is not cancelled, not shielded and
+    has no deadline has no effect on what is inside it. What was linked to its place
+    meanwhile is relinked when it is made: the ``_parent`` of the outermost scope
+    entered in the block that is still active, and the ``_outer`` of the groups
+    entered in the block that have no scope yet (found through ``_unscoped``). The
+    groups around it that have no scope get theirs first, outermost first, and
+    ``TaskGroup.start()`` makes the caller's, as it records the caller's innermost
+    scope.
     """
 
     __slots__ = (
@@ -160,6 +162,11 @@ class AsyncioTaskGroup(TaskGroup):
         return self
 
     def _make_scope(self) -> AsyncioCancelScope:
+        if self._active:
+            outer_group = self._outer_group
+            if outer_group is not None and outer_group._scope is None:
+                # Outermost first: that one may change self._outer.
+                outer_group._make_scope()
         scope = self._scope = AsyncioCancelScope.create()
         self._cancelled = False
         self._errors = self._waiter = None
@@ -170,16 +177,19 @@ class AsyncioTaskGroup(TaskGroup):
         if not self._active:
             scope._state = _EXITED
             return scope
-        outer_group = self._outer_group
-        if outer_group is not None and outer_group._scope is None:
-            outer_group._make_scope()  # outermost first: this one links to it
         host = self._host
         assert host is not None
-        outer = self._outer_now()
+        outer = self._outer
         scope._host = host
         scope._parent = outer
         scope._baseline = self._baseline
         self._loop = host.get_loop()
+        # The groups inside that have no scope yet now have this one around them.
+        group = _unscoped.get(host)
+        while group is not None and group is not self:
+            if group._scope is None and group._outer is outer:
+                group._outer = scope
+            group = group._outer_group
         inner = _scope_of(host)
         if inner is outer:
             _scopes[host] = scope
@@ -194,15 +204,6 @@ class AsyncioTaskGroup(TaskGroup):
             inner._parent = scope
             scope._state = _ACTIVE
         return scope
-
-    def _outer_now(self) -> AsyncioCancelScope | None:
-        """The scope around the block now: the one it was entered in, or the scope
-        made since for an enclosing task group entered in that one too."""
-        outer = self._outer
-        group = self._outer_group
-        if group is not None and outer is group._outer:
-            return group._scope or group._outer_now()
-        return outer
 
     def _spawn(
         self, func: object, coro: Coroutine[Any, Any, Any], name: object
@@ -274,9 +275,7 @@ class AsyncioTaskGroup(TaskGroup):
             host = self._host
             assert host is not None
             outer_group = self._outer_group
-            if exc is None and _scope_of(host) is (
-                self._outer if outer_group is None else self._outer_now()
-            ):
+            if exc is None and _scope_of(host) is self._outer:
                 # The blocks inside have been left, and no task was started: there
                 # is no scope to leave, only the chain of groups without one.
                 innermost = _unscoped.pop(host)
