@@ -7,6 +7,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 from .._base import TestRunner
+from .._held_signals import held_signals
 
 if sys.version_info >= (3, 11):
     from asyncio import Runner
@@ -88,7 +89,7 @@ class AsyncioTestRunner(TestRunner):
             )
         future = self._submit(coro)
         try:
-            ok, value = self._loop.run_until_complete(future)
+            ok, value = self._run_until_done(future)
         except BaseException as exc:
             if future.done():
                 raise
@@ -108,6 +109,25 @@ class AsyncioTestRunner(TestRunner):
         if ok:
             return cast("T", value)
         raise value
+
+    def _run_until_done(self, future: asyncio.Future[_Outcome]) -> _Outcome:
+        __tracebackhide__ = True
+        loop = self._loop
+
+        def stop_if_held() -> None:
+            if held.pending:  # not yet delivered: this call is not a stale one
+                loop.stop()
+
+        # call_soon_threadsafe() may be called from a signal handler, as
+        # asyncio.Runner's own Ctrl+C handler does.
+        with held_signals(lambda: loop.call_soon_threadsafe(stop_if_held)) as held:
+            try:
+                loop.run_until_complete(future)
+            except RuntimeError:  # "Event loop stopped before Future completed"?
+                if not held.pending or future.done():
+                    raise
+        held.deliver()  # between steps of the loop, where raising is safe
+        return future.result()
 
     def running_tasks(self) -> set[object]:
         return {

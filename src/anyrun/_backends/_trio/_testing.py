@@ -13,6 +13,7 @@ import trio
 from outcome import Outcome
 
 from .._base import TestRunner
+from .._held_signals import held_signals
 
 T = TypeVar("T")
 
@@ -57,7 +58,9 @@ class TrioTestRunner(TestRunner):
         __tracebackhide__ = True
         deadline = None if timeout is None else time.monotonic() + timeout
         while not done():
-            with _signals_deferred(self._host_calls) as deferred:
+            # SimpleQueue.put is reentrant, so a signal handler may call it: that
+            # wakes the get() below.
+            with held_signals(lambda: self._host_calls.put(_nothing)) as deferred:
                 while not done() and not deferred.pending:
                     wait = None
                     if deadline is not None:
@@ -193,49 +196,6 @@ class _default_sigint_kept:
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-class _signals_deferred:
-    """While trio is driven, hold Ctrl+C and pytest-timeout's SIGALRM until the
-    current step of trio is over.
-
-    Raised at once, their exception could land inside trio's own code and break the
-    run; from between steps, the runner can still cancel the job and tear down.
-    """
-
-    SIGNALS = tuple(
-        getattr(signal, name) for name in ("SIGINT", "SIGALRM") if hasattr(signal, name)
-    )
-
-    def __init__(self, host_calls: SimpleQueue[Callable[[], object]]) -> None:
-        self._host_calls = host_calls
-        self._handlers: dict[int, Callable[[int, Any], Any]] = {}
-        self.pending: list[tuple[int, Any]] = []
-
-    def _hold(self, signum: int, frame: object) -> None:
-        self.pending.append((signum, frame))
-        # SimpleQueue.put is reentrant, so a signal handler may call it; this wakes
-        # a get() that waits for trio.
-        self._host_calls.put(_nothing)
-
-    def __enter__(self) -> _signals_deferred:
-        if threading.current_thread() is threading.main_thread():
-            for signum in self.SIGNALS:
-                handler = signal.getsignal(signum)
-                if callable(handler):  # a Python-level handler, which may raise
-                    self._handlers[signum] = handler
-                    signal.signal(signum, self._hold)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for signum, handler in self._handlers.items():
-            signal.signal(signum, handler)
-
-    def deliver(self) -> None:
-        """Run the held signals' own handlers, now."""
-        pending, self.pending = self.pending, []
-        for signum, frame in pending:
-            self._handlers[signum](signum, frame)
 
 
 def _nothing() -> None:
