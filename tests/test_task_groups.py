@@ -7,6 +7,8 @@ import gc
 import math
 import sys
 import types
+import weakref
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -329,6 +331,99 @@ async def test_start_runs_the_task_in_the_callers_task_groups() -> None:
             log.append("not reached")
     assert log == ["starting child cancelled"]
     assert inner.cancel_scope.cancelled_caught
+
+
+async def test_started_task_takes_its_task_groups_along() -> None:
+    # A group opened by a task before started() moves into the task group with it.
+    log: list[str] = []
+
+    async def child(*, task_status: TaskStatus[None]) -> None:
+        async with anyrun.create_task_group() as inner:
+            task_status.started()
+            await checkpoint()
+            inner.start_soon(wait_cancelled, log, "grandchild")
+            await anyrun.sleep_forever()
+
+    async def cancel_soon(group: anyrun.abc.TaskGroup) -> None:
+        await anyrun.wait_all_tasks_blocked()
+        group.cancel_scope.cancel()
+
+    with anyrun.move_on_after(3600) as caller_scope:
+        async with anyrun.create_task_group() as outer:
+            await outer.start(child)
+            outer.start_soon(cancel_soon, outer)
+        deadline = anyrun.current_effective_deadline()
+    assert log == ["grandchild cancelled"]
+    assert outer.cancel_scope.cancelled_caught
+    assert deadline == caller_scope.deadline
+
+
+async def test_group_of_a_started_task_cancels_itself() -> None:
+    async def child(*, task_status: TaskStatus[None]) -> None:
+        async with anyrun.create_task_group() as inner:
+            task_status.started()
+            await checkpoint()
+            inner.cancel_scope.cancel()
+            await checkpoint()
+            raise AssertionError("not cancelled")
+        assert inner.cancel_scope.cancelled_caught
+
+    async with anyrun.create_task_group() as outer:
+        await outer.start(child)
+
+
+async def test_scope_left_before_a_group_inside_it() -> None:
+    scope = anyrun.CancelScope()
+    scope.__enter__()
+    tg = anyrun.create_task_group()
+    await tg.__aenter__()
+    with pytest.raises(RuntimeError, match="Cancel scope stack corrupted"):
+        scope.__exit__(None, None, None)
+
+
+async def test_async_generator_holding_a_task_group() -> None:
+    async def numbers() -> AsyncGenerator[int, None]:
+        async with anyrun.create_task_group():
+            for i in range(3):
+                yield i
+
+    gen = numbers()
+    corrupted = pytest.raises(RuntimeError, match="Cancel scope stack corrupted")
+    with corrupted, anyrun.move_on_after(3600):
+        assert await gen.__anext__() == 0
+    with pytest.raises(BaseExceptionGroup):
+        await gen.aclose()
+
+
+async def test_two_tasks_waiting_for_all_tasks_blocked() -> None:
+    log: list[str] = []
+
+    async def other() -> None:
+        await anyrun.wait_all_tasks_blocked()
+        log.append("other")
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(other)
+        await anyrun.wait_all_tasks_blocked()
+        log.append("host")
+    assert sorted(log) == ["host", "other"]
+
+
+@on_asyncio_only
+async def test_task_ending_with_a_task_group_open_is_forgotten() -> None:
+    # trio raises "Nursery stack corrupted" here; asyncio has no way to tell.
+    refs: list[weakref.ref[asyncio.Task[Any]]] = []
+
+    async def leaves_it_open() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        refs.append(weakref.ref(task))
+        await anyrun.create_task_group().__aenter__()
+
+    async with anyrun.create_task_group() as tg:
+        tg.start_soon(leaves_it_open)
+    gc.collect()
+    assert refs[0]() is None
 
 
 async def test_scope_left_open_in_the_block() -> None:

@@ -48,6 +48,10 @@ from weakref import WeakSet
 
 from ..._core._cancel import CancelScope
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._tasks import AsyncioTaskGroup
+
 if sys.version_info >= (3, 11):
     from typing import Self
 else:
@@ -118,6 +122,9 @@ _scopes: dict[Task[Any], AsyncioCancelScope] = {}
 _pending: dict[Task[Any], int] = {}
 #: The tasks that have a _recheck() scheduled. Weak: a loop may close before it runs.
 _armed: WeakSet[Task[Any]] = WeakSet()
+#: The innermost active task group of each task that was entered without a scope of
+#: its own (see ._tasks.AsyncioTaskGroup); each links to the next one out.
+_unscoped: dict[Task[Any], AsyncioTaskGroup] = {}
 
 
 class AsyncioCancelScope(CancelScope):
@@ -189,6 +196,8 @@ class AsyncioCancelScope(CancelScope):
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
         task = self._host
+        if _unscoped:
+            make_open_group_scope(task, self)
         if (
             self._state != _ACTIVE
             or _scopes.get(task) is not self  # type: ignore[arg-type]
@@ -517,8 +526,19 @@ def current_effective_deadline() -> float:
     return deadline
 
 
+def make_open_group_scope(task: Task[Any] | None, scope: AsyncioCancelScope) -> None:
+    """Before ``scope`` is left: a task group entered in it without a scope of its own,
+    and still open, is a scope left open in it. Make its scope, so that the misnesting
+    is seen and handled as for any scope."""
+    group = _unscoped.get(task)  # type: ignore[arg-type]
+    if group is not None and group._scope is None and group._outer is scope:
+        group._make_scope()
+
+
 def forget_task(task: Task[Any]) -> None:
     """Drop what is kept about a finished task."""
     _scopes.pop(task, None)
     if _pending:
         _pending.pop(task, None)
+    if _unscoped:  # a task group left open
+        _unscoped.pop(task, None)

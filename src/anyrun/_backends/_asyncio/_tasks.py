@@ -38,10 +38,12 @@ from ._cancel import (
     _cancelling,
     _pending,
     _scopes,
+    _unscoped,
     current_task,
     effectively_cancelled,
     ensure_delivery,
     forget_task,
+    make_open_group_scope,
     must_cancel_of,
     waiter_of,
 )
@@ -52,6 +54,8 @@ _scope_of = _scopes.get
 _pop_scope = _scopes.pop
 _pending_of = _pending.get
 _pop_pending = _pending.pop
+_unscoped_of = _unscoped.get
+_pop_unscoped = _unscoped.pop
 
 if sys.version_info >= (3, 11):
     from typing import Self
@@ -70,11 +74,6 @@ _YIELD_ONCE: Any = _YieldOnce()
 
 def _new_cancellation() -> CancelledError:
     return CancelledError(f"{_MARK}(of a task group's task)")
-
-
-#: The innermost active task group of each task that was entered without a scope;
-#: each links to the next one out (``_outer_group``). See :class:`AsyncioTaskGroup`.
-_unscoped: dict[Task[Any], AsyncioTaskGroup] = {}
 
 
 class AsyncioTaskGroup(TaskGroup):
@@ -156,7 +155,7 @@ class AsyncioTaskGroup(TaskGroup):
                 if _HAS_UNCANCEL
                 else 0
             )
-            self._outer_group = _unscoped.get(task)
+            self._outer_group = _unscoped_of(task)
             _unscoped[task] = self
         self._active = True
         return self
@@ -185,7 +184,7 @@ class AsyncioTaskGroup(TaskGroup):
         scope._baseline = self._baseline
         self._loop = host.get_loop()
         # The groups inside that have no scope yet now have this one around them.
-        group = _unscoped.get(host)
+        group = _unscoped_of(host)
         while group is not None and group is not self:
             if group._scope is None and group._outer is outer:
                 group._outer = scope
@@ -232,6 +231,8 @@ class AsyncioTaskGroup(TaskGroup):
         _pop_scope(task, None)
         if _pending:
             _pop_pending(task, None)
+        if _unscoped:
+            _pop_unscoped(task, None)
         scope = self._scope
         assert scope is not None
         children = scope._children
@@ -278,7 +279,7 @@ class AsyncioTaskGroup(TaskGroup):
             if exc is None and _scope_of(host) is self._outer:
                 # The blocks inside have been left, and no task was started: there
                 # is no scope to leave, only the chain of groups without one.
-                innermost = _unscoped.pop(host)
+                innermost = _pop_unscoped(host)
                 if innermost is self:
                     self._active = False
                     if outer_group is not None:
@@ -287,7 +288,7 @@ class AsyncioTaskGroup(TaskGroup):
                 _unscoped[host] = innermost
             # An exception, or blocks left out of order: go on as if the scopes had
             # been there all along, those of the groups inside too.
-            inner = _unscoped.get(host)
+            inner = _unscoped_of(host)
             if inner is not None and inner._scope is None:
                 inner._make_scope()
             scope = self._scope or self._make_scope()
@@ -296,6 +297,8 @@ class AsyncioTaskGroup(TaskGroup):
             scope = self._make_scope()
         elif self._host is not None:  # entered without a scope, made since
             self._unlink()
+        if _unscoped:  # a group without a scope left open inside?
+            make_open_group_scope(scope._host, scope)
         if (
             exc is None
             and not scope._children
@@ -374,7 +377,7 @@ class AsyncioTaskGroup(TaskGroup):
         """Take this group out of its host's chain of groups entered without a
         scope."""
         host = self._host
-        group = _unscoped.get(host)  # type: ignore[arg-type]
+        group = _unscoped_of(host)  # type: ignore[arg-type]
         if group is self:
             if self._outer_group is None:
                 del _unscoped[host]  # type: ignore[arg-type]
@@ -397,7 +400,7 @@ class AsyncioTaskGroup(TaskGroup):
         assert caller is not None
         # The caller's innermost scope is recorded below: make the scopes of its
         # task groups first, and this group's.
-        unscoped = _unscoped.get(caller)
+        unscoped = _unscoped_of(caller)
         if unscoped is not None and unscoped._scope is None:
             unscoped._make_scope()
         if self._scope is None:
@@ -493,6 +496,11 @@ class _TaskStatus:
         group = self._group
         scope = group._scope
         assert scope is not None
+        unscoped = _unscoped_of(task)
+        while unscoped is not None:  # its groups without a scope move with it
+            if unscoped._scope is None and unscoped._outer is start_scope:
+                unscoped._outer = scope
+            unscoped = unscoped._outer_group
         inner = _scope_of(task)
         if inner is start_scope:
             _scopes[task] = scope
@@ -592,7 +600,13 @@ def get_running_tasks() -> list[TaskInfo]:
     return [AsyncioTaskInfo(task) for task in all_tasks() if not task.done()]
 
 
+#: The tasks waiting in wait_all_tasks_blocked(): blocked, for each other, as on trio.
+_waiting_for_blocked: set[Task[Any]] = set()
+
+
 def _blocked(task: Task[Any]) -> bool:
+    if task in _waiting_for_blocked:
+        return True
     waiter = waiter_of(task)
     return waiter is not None and not waiter.done()
 
@@ -607,13 +621,17 @@ async def wait_all_tasks_blocked() -> None:
     assert this_task is not None
     loop = this_task.get_loop()
     quiet = 0
-    while quiet < 2:
-        # Twice in a row, so that the callbacks of the last iteration (such as a
-        # future's, which wakes its task) have run too.
-        await _YIELD_ONCE
-        if not _delivering(loop) and all(
-            task is this_task or _blocked(task) for task in all_tasks()
-        ):
-            quiet += 1
-        else:
-            quiet = 0
+    _waiting_for_blocked.add(this_task)
+    try:
+        while quiet < 2:
+            # Twice in a row, so that the callbacks of the last iteration (such as a
+            # future's, which wakes its task) have run too.
+            await _YIELD_ONCE
+            if not _delivering(loop) and all(
+                task is this_task or _blocked(task) for task in all_tasks()
+            ):
+                quiet += 1
+            else:
+                quiet = 0
+    finally:
+        _waiting_for_blocked.discard(this_task)
