@@ -80,7 +80,8 @@ class TrioTaskGroup(TaskGroup):
             raise
         finally:
             self._active = False
-            self.cancel_scope._state = "exited"  # pyright: ignore[reportPrivateUsage]
+            if self._scope is not None:
+                self._scope._state = "exited"  # pyright: ignore[reportPrivateUsage]
             del exc, tb
 
     def _spawn(
