@@ -92,7 +92,9 @@ class AsyncioTaskGroup(TaskGroup):
     entered in the block that have no scope yet (found through ``_unscoped``). The
     groups around it that have no scope get theirs first, outermost first, and
     ``TaskGroup.start()`` makes the caller's, as it records the caller's innermost
-    scope.
+    scope. A started task's groups move with it (``_TaskStatus.started``), and a scope
+    left while such a group is open in it makes the group's scope first, to see the
+    misnesting (``make_open_group_scope``).
     """
 
     __slots__ = (
