@@ -11,6 +11,7 @@ from .._base import Backend, TestRunner
 from . import _cancel, _tasks, _threads
 from ._cancel import AsyncioCancelScope, current_message
 from ._limiter import AsyncioCapacityLimiter
+from ._yield import YIELD_ONCE as _YIELD_ONCE
 
 if TYPE_CHECKING:
     from ..._core._limiter import CapacityLimiter
@@ -28,22 +29,6 @@ T = TypeVar("T")
 # uvloop keeps timer delays as integer milliseconds and overflows on huge ones, so a
 # longer sleep is taken in steps of this size (about 11 days).
 _MAX_TIMER_DELAY = 1e6
-
-
-class _YieldOnce:
-    """Awaiting it gives up the loop for one iteration, as ``asyncio.sleep(0)`` does.
-
-    A task that sees a bare ``None`` yielded reschedules itself; that is all
-    ``asyncio.sleep(0)`` does too, through two frames. Here ``__await__`` is a C method
-    that ignores ``self`` (builtins do not bind) and returns a fresh iterator over
-    ``(None,)``, so one shared instance serves every checkpoint with no Python frame.
-    """
-
-    __slots__ = ()
-    __await__ = (None,).__iter__
-
-
-_YIELD_ONCE: Awaitable[None] = _YieldOnce()  # type: ignore[assignment]
 
 
 class AsyncioBackend(Backend):

@@ -47,6 +47,7 @@ from ._cancel import (
     must_cancel_of,
     waiter_of,
 )
+from ._yield import YIELD_ONCE as _YIELD_ONCE
 
 # Bound once: Python 3.11+ compile a method call on an imported name, such as
 # "_scopes.get(task)", as an attribute load that makes a bound method each time.
@@ -62,14 +63,6 @@ if sys.version_info >= (3, 11):
 else:
     from exceptiongroup import BaseExceptionGroup
     from typing_extensions import Self
-
-
-class _YieldOnce:
-    __slots__ = ()
-    __await__ = (None,).__iter__
-
-
-_YIELD_ONCE: Any = _YieldOnce()
 
 
 def _new_cancellation() -> CancelledError:
